@@ -1,0 +1,184 @@
+"""The one home of every setting.
+
+Precedence, lowest to highest: defaults < TOML file < env ``PAPERQA_*`` < explicit
+overrides (CLI flags, ``PaperQA(**overrides)``, UI). The TOML file is
+``--config``/``PAPERQA_CONFIG`` when given, else ``<home>/settings.toml`` if it exists.
+Field descriptions double as CLI help and UI labels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_data_dir
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from paperqa_local import offline  # noqa: F401  (sets offline env first)
+from paperqa_local.errors import SettingsError
+
+ENV_PREFIX = "PAPERQA_"
+SETTINGS_FILE = "settings.toml"
+
+
+def default_home() -> Path:
+    return Path(user_data_dir("paperqa_local", appauthor=False))
+
+
+class Settings(BaseModel):
+    """Typed settings; see the module docstring for where values come from."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    # --- library ---------------------------------------------------------
+    home: Path = Field(default_factory=default_home, description="Library home (Chroma, manifest, models, settings)")
+    chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded store when empty")
+    embed_model: str = Field("all-MiniLM-L6-v2", description="Embedding model: 'all-MiniLM-L6-v2' (bundled) or a local folder")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch")
+    chunk_size: int = Field(256, ge=32, le=4096, description="Chunk size in tokens (tiktoken cl100k)")
+    chunk_overlap: int = Field(32, ge=0, le=1024, description="Overlap between chunks in tokens")
+    max_file_mb: float = Field(200.0, gt=0, description="Files larger than this are refused")
+
+    # --- retrieval -------------------------------------------------------
+    k: int = Field(6, ge=1, le=100, description="Passages given to the model")
+    candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion")
+    retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode")
+    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How dense and BM25 rankings are fused")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
+    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
+    per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
+
+    # --- evidence and answer --------------------------------------------
+    evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
+    min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
+    support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
+    summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
+    prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
+
+    # --- language model --------------------------------------------------
+    llm: Literal["local", "openai", "extractive"] = Field("local", description="Answer backend")
+    model: str = Field("qwen2.5-coder-1.5b-instruct-q4_k_m", description="Local model name or path to a GGUF file")
+    models_dir: Path | None = Field(None, description="Where GGUF models live (default <home>/models)")
+    n_ctx: int = Field(4096, ge=512, description="Local model context window")
+    n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint")
+    openai_model: str = Field("gpt-4o-mini", description="Model name at the OpenAI-compatible endpoint")
+    openai_api_key_env: str = Field("OPENAI_API_KEY", description="Env var that holds the API key")
+    openai_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the endpoint")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature")
+    max_tokens: int = Field(256, ge=16, le=8192, description="Answer length limit in tokens")
+
+    # --- web UI ----------------------------------------------------------
+    host: str = Field("127.0.0.1", description="UI bind address")
+    port: int = Field(7860, ge=0, le=65535, description="UI port")
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file the UI accepts")
+
+    # --- derived -----------------------------------------------------------
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.home / "models"
+
+    @property
+    def collection_name(self) -> str:
+        """Changing the embedding model or chunking builds a new collection, never mixes vectors."""
+        key = f"{self.embed_model}|{self.chunk_size}|{self.chunk_overlap}|v1"
+        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
+        stem = "".join(c if c.isalnum() else "-" for c in Path(self.embed_model).name.lower())[:30].strip("-")
+        return f"papers-{stem}-{self.chunk_size}-{self.chunk_overlap}-{digest}"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with some fields changed (validated); ``None`` values are ignored."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        unknown = sorted(set(clean) - set(type(self).model_fields))
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+        try:
+            return type(self).model_validate({**self.model_dump(), **clean})
+        except ValidationError as err:
+            raise SettingsError(_one_line(err)) from None
+
+    @classmethod
+    def load(cls, config: Path | str | None = None, **overrides: Any) -> Settings:
+        """Defaults < TOML < env PAPERQA_* < overrides."""
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        env = _from_env()
+        home = Path(overrides.get("home") or env.get("home") or default_home()).expanduser()
+        config = config or os.environ.get(ENV_PREFIX + "CONFIG")
+        toml_path = Path(config).expanduser() if config else home / SETTINGS_FILE
+        from_file: dict[str, Any] = {}
+        if config and not toml_path.is_file():
+            raise SettingsError(f"{toml_path}: settings file not found")
+        if toml_path.is_file():
+            try:
+                from_file = tomllib.loads(toml_path.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+                raise SettingsError(f"{toml_path}: not valid TOML ({err})") from None
+            from_file = _flatten(from_file)
+        merged = {**from_file, **env, **overrides, "home": home}
+        try:
+            return cls.model_validate(merged)
+        except ValidationError as err:
+            source = f"{toml_path}: " if from_file else ""
+            raise SettingsError(source + _one_line(err)) from None
+
+    def save(self, fields: list[str] | None = None) -> Path:
+        """Persist (some) settings to ``<home>/settings.toml`` so the UI remembers them."""
+        path = self.home / SETTINGS_FILE
+        existing: dict[str, Any] = {}
+        if path.is_file():
+            existing = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+        data = self.model_dump(mode="json", exclude={"home"})
+        chosen = {k: data[k] for k in (fields or data) if data.get(k) is not None}
+        existing.update(chosen)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in sorted(existing.items())), encoding="utf-8")
+        return path
+
+    def public_fields(self, names: list[str]) -> list[tuple[str, Any, str]]:
+        """(name, value, description) for rendering a settings panel from data."""
+        fields = type(self).model_fields
+        return [(n, getattr(self, n), fields[n].description or n) for n in names]
+
+
+def _from_env() -> dict[str, Any]:
+    fields = Settings.model_fields
+    out: dict[str, Any] = {}
+    for key, value in os.environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):].lower()
+        if name not in fields:
+            raise SettingsError(f"{key}: no such setting (see 'paperqa-local --help')")
+        out[name] = value
+    return out
+
+
+def _flatten(data: dict[str, Any]) -> dict[str, Any]:
+    """Allow TOML tables ([retrieval] k = 8) as well as top-level keys."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value))
+        else:
+            flat[key] = value
+    return flat
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _one_line(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "settings"
+        parts.append(f"{loc}: {e['msg']} (got {e.get('input')!r})")
+    return "; ".join(parts)
