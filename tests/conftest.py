@@ -92,3 +92,26 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory):
     finally:
         stop_process(proc)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def seeds_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A library home with seeds/ indexed once per test session (embedded Chroma, real MiniLM)."""
+    from paperqa_local.pipeline import PaperQA
+
+    home = tmp_path_factory.mktemp("seeds-home")
+    qa = PaperQA(home=home, models_dir=MODELS_DIR)
+    report = qa.add([SEEDS], progress=False)
+    qa.close()
+    assert report.ok and report.total_papers == 272, report.summary()
+    return home
+
+
+@pytest.fixture(scope="session")
+def seeds_qa(seeds_home: Path):
+    """A shared PaperQA over the indexed seeds (default settings, local models folder)."""
+    from paperqa_local.pipeline import PaperQA
+
+    qa = PaperQA(home=seeds_home, models_dir=MODELS_DIR)
+    yield qa
+    qa.close()

@@ -1,0 +1,259 @@
+"""Turn the results of one bench run into Markdown tables, bench.json and PNG charts."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from evals.bench_common import ratio
+
+
+def _f(value: Any, digits: int = 1, unit: str = "") -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}{unit}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}{unit}"
+    return f"{value}{unit}"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _pp(stats: dict[str, Any] | None) -> str:
+    """p50 / p95 in ms."""
+    if not stats:
+        return "–"
+    return f"{_f(stats.get('p50_ms'))} / {_f(stats.get('p95_ms'))}"
+
+
+# ----------------------------------------------------------------- comparison
+def comparison(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ours vs the LlamaIndex baseline, measured in this run (ratio = ours / baseline)."""
+    base = results.get("baseline")
+    if not base:
+        return []
+    rows: list[dict[str, Any]] = []
+    index = results.get("index", {})
+    ours_idx = index.get("embedded", {}).get("chunks_per_s")
+    rows.append({"metric": "indexing chunks/s (higher is better)", "ours": ours_idx,
+                 "baseline": base["index"]["chunks_per_s"], "ratio": ratio(ours_idx, base["index"]["chunks_per_s"])})
+    seeds = results.get("search", {}).get("seeds", {}).get("embedded")
+    br = base.get("retrieval", {})
+    if seeds:
+        q = seeds["qa_search"]["p50_ms"]
+        rows.append({"metric": "retrieval p50 ms, seeds (ours hybrid vs baseline dense)", "ours": q,
+                     "baseline": br.get("p50_ms"), "ratio": ratio(q, br.get("p50_ms"))})
+        rows.append({"metric": f"retrieval hit@{seeds['k']} (paper of the query in top k)", "ours": seeds["hit_at_k"],
+                     "baseline": br.get("hit_at_k"), "ratio": ratio(seeds["hit_at_k"], br.get("hit_at_k"))})
+    ours_models = results.get("answer", {}).get("models", {})
+    for model, entry in base.get("models", {}).items():
+        ours = ours_models.get(model, {}).get("summary")
+        theirs = entry.get("summary")
+        if not ours or not theirs:
+            continue
+        for key, label in (("first_token_s", "first token p50 s"), ("total_s", "answer total p50 s")):
+            a, b = ours[key]["p50"], theirs[key]["p50"]
+            rows.append({"metric": f"{label}, {model}", "ours": a, "baseline": b, "ratio": ratio(a, b)})
+        rows.append({"metric": f"gold paper cited, {model}", "ours": f"{ours['gold_cited']}/{ours['n']}",
+                     "baseline": f"{theirs['gold_cited']}/{theirs['n']}", "ratio": None})
+    return rows
+
+
+# ----------------------------------------------------------------- markdown
+def render_markdown(results: dict[str, Any]) -> str:
+    meta = results.get("meta", {})
+    parts = [f"# paperqa_local bench ({meta.get('mode', 'full')} run)", "",
+             f"{meta.get('started', '')} · {meta.get('cpus', '?')} CPUs · {meta.get('python', '')} · "
+             f"whole run {_f(meta.get('seconds'), 0)} s", ""]
+    if "index" in results:
+        parts += ["## Indexing throughput (seeds/)", "", _index_table(results), ""]
+    if "search" in results:
+        parts += ["## Search latency on seeds (ms, p50 / p95)", "", _seeds_search_table(results), "",
+                  "## Search latency on synthetic libraries (ms, p50 / p95)", "", _synthetic_table(results), ""]
+    if "answer" in results or "baseline" in results:
+        parts += ["## Answer latency (seconds, p50 / max over the questions)", "", _answer_table(results), ""]
+        goals = results.get("answer", {}).get("goals")
+        if goals:
+            parts += [f"Goals: evidence within {goals['evidence_s']:g} s, first token within "
+                      f"{goals['first_token_s']:g} s, whole answer within {goals['total_s']:g} s "
+                      "(met = questions within the goal).", ""]
+    comp = comparison(results)
+    if comp:
+        parts += ["## Ours vs plain LlamaIndex (same run, same models)", "",
+                  _table(["metric", "ours", "LlamaIndex", "ours / LlamaIndex"],
+                         [[r["metric"], _f(r["ours"], 2), _f(r["baseline"], 2), _f(r["ratio"], 2)] for r in comp]),
+                  ""]
+    errors = results.get("errors", {})
+    if errors:
+        parts += ["## Sections that failed", ""] + [f"- **{k}**: {v}" for k, v in errors.items()] + [""]
+    return "\n".join(parts)
+
+
+def _index_table(results: dict[str, Any]) -> str:
+    idx = results["index"]
+    rows = []
+    labels = (("embedded", "ours: add() into embedded Chroma"), ("server", "ours: add() into `chroma run` server"))
+    for key, label in labels:
+        if key in idx:
+            r = idx[key]
+            met = "met" if r.get("goal_met") else "not met"
+            rows.append([label, _f(r.get("chunks")), _f(r["seconds"], 2), _f(r["chunks_per_s"]),
+                         f"{_f(r.get('ratio_vs_raw'), 2)} ({met}, goal ≥ {idx['goal_ratio']:.2f})"])
+    raw = idx.get("raw_embed")
+    if raw:
+        rows.append([f"embedding model alone (batch {raw['batch_size']})", _f(raw["chunks"]), _f(raw["seconds"], 2),
+                     _f(raw["chunks_per_s"]), "1.00"])
+    base = results.get("baseline", {}).get("index")
+    if base:
+        rows.append(["LlamaIndex VectorStoreIndex (read+split+embed)", _f(base["chunks"]), _f(base["seconds"], 2),
+                     _f(base["chunks_per_s"]),
+                     _f(ratio(base["chunks_per_s"], (raw or {}).get("chunks_per_s")), 2)])
+    corpus = idx.get("corpus", {})
+    head = (f"{_f(corpus.get('files'))} files, {_f(corpus.get('papers'))} papers, {_f(corpus.get('chunks'))} chunks\n\n"
+            if corpus else "")
+    return head + _table(["path", "chunks", "seconds", "chunks/s", "vs raw embedding"], rows)
+
+
+def _seeds_search_table(results: dict[str, Any]) -> str:
+    rows = []
+    for store, r in results["search"].get("seeds", {}).items():
+        rows.append([f"ours, {store}", _f(r["chunks"]), _pp(r["qa_search"]), _pp(r["dense"]), _pp(r["bm25"]),
+                     _f(r["hit_at_k"], 2)])
+    base = results.get("baseline", {}).get("retrieval")
+    if base:
+        rows.append(["LlamaIndex retriever (dense)", _f(results["baseline"]["index"]["chunks"]), "–",
+                     _pp(base), "–", _f(base["hit_at_k"], 2)])
+    return _table(["library", "chunks", "qa.search (hybrid)", "dense only", "BM25 only", "hit@k"], rows)
+
+
+def _synthetic_table(results: dict[str, Any]) -> str:
+    rows = []
+    for r in results["search"].get("synthetic", []):
+        rows.append([r["store"], _f(r["chunks"]), _f(r["insert_chunks_per_s"], 0), _pp(r["dense"]), _pp(r["bm25"]),
+                     _pp(r["hybrid"])])
+    return _table(["store", "chunks", "insert chunks/s", "dense (Chroma)", "BM25", "hybrid (with query embedding)"],
+                  rows)
+
+
+def _answer_rows(pipeline: str, models: dict[str, Any]) -> list[list[Any]]:
+    rows = []
+    for model, entry in models.items():
+        if entry.get("error"):
+            rows.append([pipeline, model, "error: " + entry["error"][:80]] + ["–"] * 7)
+            continue
+        s = entry.get("summary")
+        if not s:
+            continue
+
+        def cell(key: str, s: dict[str, Any] = s) -> str:
+            d = s[key]
+            return f"{_f(d['p50'], 2)} / {_f(d['max'], 2)} ({d['met']}/{d['of']} met)"
+
+        rows.append([pipeline, model, _f(entry.get("load_s"), 1), cell("evidence_s"), cell("first_token_s"),
+                     cell("total_s"), f"{_f(s['prompt_tokens'], 0)} / {_f(s['completion_tokens'], 0)}",
+                     _f(s["gen_tokens_per_s"], 1), f"{s['gold_cited']}/{s['n']}", str(s["not_answered"])])
+    return rows
+
+
+def _answer_table(results: dict[str, Any]) -> str:
+    rows = _answer_rows("ours (qa.stream)", results.get("answer", {}).get("models", {}))
+    rows += _answer_rows("LlamaIndex CitationQueryEngine", results.get("baseline", {}).get("models", {}))
+    return _table(["pipeline", "model", "load s", "evidence", "first token", "total", "tokens in / out (p50)",
+                   "gen tok/s", "gold cited", "not answered"], rows)
+
+
+# ----------------------------------------------------------------- charts
+def write_charts(results: dict[str, Any], out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written: list[Path] = []
+
+    def save(fig: Any, name: str) -> None:
+        path = out / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+
+    idx = results.get("index")
+    if idx:
+        labels, values = [], []
+        for key, label in (("embedded", "ours\nembedded"), ("server", "ours\nchroma server"),
+                           ("raw_embed", "embedding\nalone")):
+            if key in idx:
+                labels.append(label)
+                values.append(idx[key]["chunks_per_s"])
+        base = results.get("baseline", {}).get("index")
+        if base:
+            labels.append("LlamaIndex")
+            values.append(base["chunks_per_s"])
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.bar(labels, values, color=["#3b7dd8", "#5fa0e8", "#999999", "#e07b39"][: len(values)])
+        ax.set_ylabel("chunks / s")
+        ax.set_title("Indexing throughput, seeds/")
+        save(fig, "index_throughput.png")
+
+    synth = results.get("search", {}).get("synthetic", [])
+    if synth:
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for store in dict.fromkeys(r["store"] for r in synth):
+            rows = [r for r in synth if r["store"] == store]
+            xs = [r["chunks"] for r in rows]
+            for kind, style in (("dense", "--"), ("hybrid", "-")):
+                ax.plot(xs, [r[kind]["p50_ms"] for r in rows], style, marker="o", label=f"{store} {kind} p50")
+                ax.plot(xs, [r[kind]["p95_ms"] for r in rows], style, marker="x", alpha=0.5,
+                        label=f"{store} {kind} p95")
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in library")
+        ax.set_ylabel("ms")
+        ax.set_title("Search latency (synthetic libraries)")
+        ax.legend(fontsize=7)
+        save(fig, "search_latency.png")
+
+    groups = []
+    for pipeline, models in (("ours", results.get("answer", {}).get("models", {})),
+                             ("LlamaIndex", results.get("baseline", {}).get("models", {}))):
+        for model, entry in models.items():
+            if entry.get("summary"):
+                groups.append((f"{pipeline}\n{model.replace('-instruct-q4_k_m', '')}", entry["summary"]))
+    if groups:
+        fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(groups)), 4))
+        width = 0.27
+        keys = (("evidence_s", "evidence"), ("first_token_s", "first token"), ("total_s", "total"))
+        for i, (key, label) in enumerate(keys):
+            xs = [g + (i - 1) * width for g in range(len(groups))]
+            ax.bar(xs, [s[key]["p50"] or 0 for _, s in groups], width, label=f"{label} p50")
+        goals = results.get("answer", {}).get("goals", {})
+        for key, color in (("first_token_s", "tab:orange"), ("total_s", "tab:green")):
+            if key in goals:
+                ax.axhline(goals[key], color=color, linestyle=":", linewidth=1)
+        ax.set_xticks(range(len(groups)), [g for g, _ in groups], fontsize=7)
+        ax.set_ylabel("seconds")
+        ax.set_title("Answer latency (p50; dotted: goals)")
+        ax.legend(fontsize=7)
+        save(fig, "answer_latency.png")
+    return written
+
+
+def write_outputs(results: dict[str, Any], out: Path) -> dict[str, Path]:
+    """bench.json, bench.md and the charts in ``out``; returns what was written."""
+    out.mkdir(parents=True, exist_ok=True)
+    results = {**results, "comparison": comparison(results)}
+    paths = {"json": out / "bench.json", "md": out / "bench.md"}
+    paths["json"].write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    paths["md"].write_text(render_markdown(results), encoding="utf-8")
+    for chart in write_charts(results, out):
+        paths[chart.stem] = chart
+    return paths

@@ -1,0 +1,274 @@
+"""The library's manifest: which files and papers are indexed, in SQLite.
+
+The manifest is the source of truth the vector store and keyword index are checked
+against. A paper is ``pending`` while its vectors are being written and ``complete``
+once they all are; a file's hash is recorded only when all its papers are complete, so
+a crash at any point leaves rows that the next run can clean up or redo. ``generation``
+counts changes to the chunk set; the keyword index is tagged with it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from paperqa_local.chunking import author_label
+from paperqa_local.errors import LibraryError
+from paperqa_local.records import Chunk, Paper, PaperInfo
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER, mtime REAL, paper_ids TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS file_papers (
+    path TEXT NOT NULL, paper_id TEXT NOT NULL, PRIMARY KEY (path, paper_id)
+);
+CREATE INDEX IF NOT EXISTS file_papers_paper ON file_papers (paper_id);
+CREATE TABLE IF NOT EXISTS papers (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, source TEXT NOT NULL, authors TEXT NOT NULL,
+    author_count INTEGER, date TEXT, url TEXT, chunks INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'complete'))
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, paper_id TEXT NOT NULL, idx INTEGER NOT NULL, text TEXT NOT NULL,
+    location TEXT NOT NULL, page INTEGER
+);
+CREATE INDEX IF NOT EXISTS chunks_paper ON chunks (paper_id, idx);
+"""
+
+CHUNK_SELECT = (
+    "SELECT c.id, c.paper_id, c.idx, c.text, c.location, c.page, p.title, p.source, p.date, p.url,"
+    " p.authors, p.author_count FROM chunks c JOIN papers p ON p.id = c.paper_id"
+)
+
+
+@dataclass
+class FileRecord:
+    path: str
+    sha256: str
+    size: int
+    mtime: float
+    paper_ids: list[str]
+
+
+class Manifest:
+    """SQLite (WAL) manifest; every public write is one transaction."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as err:
+            raise LibraryError(f"{path}: manifest is not readable ({err})") from None
+        self.lock = threading.RLock()
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        with self.lock:
+            return self.db.execute(sql, params).fetchall()
+
+    # --- generation -------------------------------------------------------
+    @property
+    def generation(self) -> int:
+        rows = self._query("SELECT value FROM meta WHERE key = 'generation'")
+        return int(rows[0][0]) if rows else 0
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('generation', '1') ON CONFLICT(key) DO UPDATE"
+            " SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    # --- files ---------------------------------------------------------------
+    def file(self, path: str) -> FileRecord | None:
+        rows = self._query("SELECT path, sha256, size, mtime, paper_ids FROM files WHERE path = ?", (path,))
+        if not rows:
+            return None
+        p, sha, size, mtime, ids = rows[0]
+        return FileRecord(p, sha, size, mtime, json.loads(ids))
+
+    def record_file(self, rec: FileRecord) -> list[str]:
+        """Store a fully indexed file; returns its old papers that no file references any more."""
+        with self.transaction() as db:
+            old = [r[0] for r in db.execute("SELECT paper_id FROM file_papers WHERE path = ?", (rec.path,))]
+            db.execute("DELETE FROM file_papers WHERE path = ?", (rec.path,))
+            db.execute(
+                "INSERT OR REPLACE INTO files (path, sha256, size, mtime, paper_ids) VALUES (?, ?, ?, ?, ?)",
+                (rec.path, rec.sha256, rec.size, rec.mtime, json.dumps(rec.paper_ids)),
+            )
+            db.executemany("INSERT OR IGNORE INTO file_papers (path, paper_id) VALUES (?, ?)",
+                           [(rec.path, pid) for pid in rec.paper_ids])
+            orphans = [
+                pid for pid in dict.fromkeys(old)
+                if pid not in rec.paper_ids
+                and db.execute("SELECT 1 FROM file_papers WHERE paper_id = ? LIMIT 1", (pid,)).fetchone() is None
+            ]
+            # Orphans go pending in the same transaction: a crash before they are deleted
+            # everywhere leaves them for the startup clean-up.
+            db.executemany("UPDATE papers SET state = 'pending' WHERE id = ?", [(pid,) for pid in orphans])
+            if orphans:
+                self._bump(db)
+        return orphans
+
+    # --- papers --------------------------------------------------------------
+    def states(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(ids)
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(self._query(f"SELECT id, state FROM papers WHERE id IN ({marks})", part))
+        return out
+
+    def mark_pending(self, papers: Sequence[Paper]) -> None:
+        """Step 1 of a write: these papers may have partial vectors until ``complete``."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO papers (id, title, source, authors, author_count, date, url, chunks, state)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')",
+                [(p.id, p.title, p.source, json.dumps(p.authors), p.author_count, p.date, p.url) for p in papers],
+            )
+            db.executemany("DELETE FROM chunks WHERE paper_id = ?", [(p.id,) for p in papers])
+            self._bump(db)
+
+    def mark_complete(self, chunks_by_paper: dict[str, list[Chunk]]) -> None:
+        """Last step of a write: chunk texts stored and papers complete, atomically."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO chunks (id, paper_id, idx, text, location, page) VALUES (?, ?, ?, ?, ?, ?)",
+                [(c.id, c.paper_id, c.index, c.text, c.location, c.page)
+                 for chunks in chunks_by_paper.values() for c in chunks],
+            )
+            db.executemany("UPDATE papers SET state = 'complete', chunks = ? WHERE id = ?",
+                           [(len(chunks), pid) for pid, chunks in chunks_by_paper.items()])
+            self._bump(db)
+
+    def mark_removing(self, paper_id: str) -> None:
+        """Start removing a paper: pending, and the files that held it will be read again."""
+        with self.transaction() as db:
+            db.execute("UPDATE papers SET state = 'pending' WHERE id = ?", (paper_id,))
+            paths = [r[0] for r in db.execute("SELECT path FROM file_papers WHERE paper_id = ?", (paper_id,))]
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+            db.execute("DELETE FROM file_papers WHERE paper_id = ?", (paper_id,))
+            self._bump(db)
+
+    def pending(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT id FROM papers WHERE state = 'pending' ORDER BY id")]
+
+    def drop_papers(self, ids: Sequence[str]) -> None:
+        """Last step of a removal (vectors already deleted)."""
+        with self.transaction() as db:
+            for pid in ids:
+                db.execute("DELETE FROM chunks WHERE paper_id = ?", (pid,))
+                db.execute("DELETE FROM papers WHERE id = ?", (pid,))
+                db.execute("DELETE FROM file_papers WHERE paper_id = ?", (pid,))
+            self._bump(db)
+
+    def forget_files(self, paths: Sequence[str]) -> None:
+        """Make these files be read again on the next run."""
+        with self.transaction() as db:
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+
+    def papers(self) -> list[PaperInfo]:
+        rows = self._query(
+            "SELECT id, title, source, authors, author_count, date, url, chunks FROM papers"
+            " WHERE state = 'complete' ORDER BY lower(title), id"
+        )
+        return [_info(r) for r in rows]
+
+    def paper(self, paper_id: str) -> PaperInfo | None:
+        rows = self._query(
+            "SELECT id, title, source, authors, author_count, date, url, chunks FROM papers"
+            " WHERE state = 'complete' AND id = ?", (paper_id,)
+        )
+        return _info(rows[0]) if rows else None
+
+    def match(self, prefix: str) -> list[str]:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._query("SELECT id FROM papers WHERE state = 'complete' AND id LIKE ? ESCAPE '\\' ORDER BY id",
+                           (escaped + "%",))
+        return [r[0] for r in rows]
+
+    def count_papers(self) -> int:
+        return self._query("SELECT count(*) FROM papers WHERE state = 'complete'")[0][0]
+
+    # --- chunks --------------------------------------------------------------
+    def count_chunks(self) -> int:
+        return self._query(
+            "SELECT count(*) FROM chunks c JOIN papers p ON p.id = c.paper_id WHERE p.state = 'complete'"
+        )[0][0]
+
+    def chunk_ids(self, paper_ids: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for pid in paper_ids:
+            out += [r[0] for r in self._query("SELECT id FROM chunks WHERE paper_id = ? ORDER BY idx", (pid,))]
+        return out
+
+    def chunks(self, ids: Sequence[str]) -> list[Chunk]:
+        """Chunks by id, in the order asked (unknown ids skipped)."""
+        found: dict[str, Chunk] = {}
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            marks = ",".join("?" * len(part))
+            for row in self._query(f"{CHUNK_SELECT} WHERE c.id IN ({marks})", part):
+                found[row[0]] = _chunk(row)
+        return [found[i] for i in ids if i in found]
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        """Every complete chunk, paper by paper, in a stable order (read in pages)."""
+        last = ""
+        while True:
+            rows = self._query(
+                f"{CHUNK_SELECT} WHERE p.state = 'complete' AND c.id > ? ORDER BY c.id LIMIT 2000", (last,)
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield _chunk(row)
+            last = rows[-1][0]
+
+    def texts(self) -> tuple[list[str], list[str]]:
+        """(chunk ids, embed texts) of every complete chunk, for the keyword index."""
+        rows = self._query(
+            "SELECT c.id, p.title, c.text FROM chunks c JOIN papers p ON p.id = c.paper_id"
+            " WHERE p.state = 'complete' ORDER BY c.id"
+        )
+        return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+
+
+def _info(row: tuple) -> PaperInfo:
+    pid, title, source, authors, author_count, date, url, chunks = row
+    return PaperInfo(id=pid, title=title, source=source, authors=json.loads(authors), author_count=author_count,
+                     date=date, url=url, chunks=chunks)
+
+
+def _chunk(row: tuple) -> Chunk:
+    cid, pid, idx, text, location, page, title, source, date, url, authors, author_count = row
+    return Chunk(id=cid, paper_id=pid, index=idx, text=text, location=location, title=title, source=source,
+                 page=page, date=date, url=url, authors=author_label(json.loads(authors), author_count))

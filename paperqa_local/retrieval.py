@@ -1,0 +1,112 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused, then capped per paper.
+
+Reciprocal rank fusion is the default because it needs no score calibration between the
+two retrievers; a min-max weighted sum is available for measurement (see evals/).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from paperqa_local.records import Hit
+from paperqa_local.settings import Settings
+
+if TYPE_CHECKING:
+    from paperqa_local.embedding import Embedder
+    from paperqa_local.library import Library
+
+
+def rrf_fuse(rankings: Iterable[tuple[list[Hit], float]], k: int) -> dict[str, float]:
+    """Weighted reciprocal rank fusion: sum of w / (k + rank) over the rankings (rank from 1)."""
+    scores: dict[str, float] = {}
+    for hits, weight in rankings:
+        for rank, hit in enumerate(hits, start=1):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight / (k + rank)
+    return scores
+
+
+def weighted_fuse(rankings: Iterable[tuple[list[Hit], list[float], float]]) -> dict[str, float]:
+    """Min-max normalised scores, summed with weights."""
+    scores: dict[str, float] = {}
+    for hits, raw, weight in rankings:
+        if not hits:
+            continue
+        lo, hi = min(raw), max(raw)
+        span = (hi - lo) or 1.0
+        for hit, value in zip(hits, raw, strict=True):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + weight * (value - lo) / span
+    return scores
+
+
+def cap_per_paper(hits: list[Hit], cap: int, k: int) -> list[Hit]:
+    """Keep the ranking order but at most ``cap`` passages from any one paper."""
+    kept: list[Hit] = []
+    per_paper: dict[str, int] = {}
+    for hit in hits:
+        seen = per_paper.get(hit.chunk.paper_id, 0)
+        if seen >= cap:
+            continue
+        per_paper[hit.chunk.paper_id] = seen + 1
+        kept.append(hit)
+        if len(kept) >= k:
+            break
+    return kept
+
+
+class Retriever:
+    """Runs the configured retrieval mode against one library."""
+
+    def __init__(self, library: Library, embedder: Embedder) -> None:
+        self.library = library
+        self.embedder = embedder
+
+    def retrieve(self, query: str, settings: Settings, k: int | None = None, mode: str | None = None) -> list[Hit]:
+        k = k or settings.k
+        mode = mode or settings.retrieval_mode
+        n = max(settings.candidates, k)
+        dense: list[Hit] = []
+        sparse: list[Hit] = []
+        if mode in ("dense", "hybrid"):
+            dense = self.library.dense_search(self.embedder.embed_query(query), n)
+            for rank, hit in enumerate(dense, start=1):
+                hit.rank_dense = rank
+        if mode in ("bm25", "hybrid"):
+            sparse = self.library.bm25_search(query, n)
+            for rank, hit in enumerate(sparse, start=1):
+                hit.rank_bm25 = rank
+        if mode == "dense":
+            fused = [_scored(h, h.dense or 0.0) for h in dense]
+        elif mode == "bm25":
+            fused = [_scored(h, h.bm25 or 0.0) for h in sparse]
+        else:
+            fused = self._fuse(dense, sparse, settings)
+        return cap_per_paper(fused, settings.per_paper_cap, k)
+
+    @staticmethod
+    def _fuse(dense: list[Hit], sparse: list[Hit], settings: Settings) -> list[Hit]:
+        if settings.fusion == "weighted":
+            scores = weighted_fuse([
+                (dense, [h.dense or 0.0 for h in dense], settings.dense_weight),
+                (sparse, [h.bm25 or 0.0 for h in sparse], settings.bm25_weight),
+            ])
+        else:
+            scores = rrf_fuse([(dense, settings.dense_weight), (sparse, settings.bm25_weight)], settings.rrf_k)
+        merged: dict[str, Hit] = {}
+        for hit in dense + sparse:
+            have = merged.get(hit.chunk.id)
+            if have is None:
+                merged[hit.chunk.id] = hit
+                continue
+            # the same chunk seen by both retrievers: keep both scores and ranks on one hit
+            have.dense = have.dense if have.dense is not None else hit.dense
+            have.bm25 = have.bm25 if have.bm25 is not None else hit.bm25
+            have.rank_dense = have.rank_dense or hit.rank_dense
+            have.rank_bm25 = have.rank_bm25 or hit.rank_bm25
+        ranked = sorted(merged.values(), key=lambda h: (-scores[h.chunk.id], h.chunk.id))
+        return [_scored(h, scores[h.chunk.id]) for h in ranked]
+
+
+def _scored(hit: Hit, score: float) -> Hit:
+    hit.score = float(score)
+    return hit

@@ -1,0 +1,69 @@
+"""Citation handling, sentence verification and the cannot-answer path (deterministic embeddings)."""
+
+from __future__ import annotations
+
+from paperqa_local.answer import NOT_ANSWERED_TEXT, build_answer, is_cannot_answer, parse_markers
+
+from fakes import context, embed
+
+FFCV = "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single machine with 8 GPUs."
+OTHER = "Moment probing builds a linear classifier on the feature distribution instead of the mean feature."
+CTX = [context(1, "ffcv", FFCV), context(2, "mp", OTHER)]
+
+
+def test_markers_are_canonicalised_and_invented_numbers_dropped() -> None:
+    text, cited = parse_markers("It is fast [1, 2]. It uses [3] loaders [1-2]. Also [7].", {1, 2})
+    assert text == "It is fast [1][2]. It uses loaders [1][2]. Also."
+    assert cited == [1, 2]
+
+
+def test_supported_answer_keeps_its_citations() -> None:
+    raw = "FFCV trains a ResNet-50 on ImageNet to 75% accuracy in 20 minutes on one machine [1]."
+    answer = build_answer("q", raw, CTX, embed, support_threshold=0.45)
+    assert not answer.cannot_answer
+    assert answer.citations == [1]
+    assert [r.paper_id for r in answer.references] == ["ffcv"]
+    assert answer.unsupported == []
+
+
+def test_invented_marker_is_removed_and_sentence_reattached_to_its_real_source() -> None:
+    raw = "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [9]."
+    answer = build_answer("q", raw, CTX, embed, support_threshold=0.45)
+    assert "[9]" not in answer.text
+    assert answer.citations == [1]
+
+
+def test_unsupported_sentence_is_flagged_not_hidden() -> None:
+    raw = ("FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [1]. "
+           "It was developed at a quantum computing startup in Zurich in 1987 [2].")
+    answer = build_answer("q", raw, CTX, embed, support_threshold=0.45)
+    assert not answer.cannot_answer
+    assert len(answer.unsupported) == 1 and "Zurich" in answer.unsupported[0]
+    assert "Zurich" in answer.text  # flagged, still shown
+
+
+def test_wrong_number_lowers_support() -> None:
+    good = build_answer("q", "FFCV reaches 75% in 20 minutes [1].", CTX, embed, 0.45).sentences[0].support
+    bad = build_answer("q", "FFCV reaches 91% in 3 minutes [1].", CTX, embed, 0.0).sentences[0].support
+    assert bad < good
+
+
+def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:
+    for raw in ("NOT ANSWERED", "not_answered.", "The passages do not answer this question.", ""):
+        answer = build_answer("q", raw, CTX, embed, 0.45)
+        assert answer.cannot_answer and answer.text.startswith(NOT_ANSWERED_TEXT), raw
+        assert answer.references == [] and answer.closest_papers
+    guess = build_answer("q", "ConvNeXt uses a cosine schedule with 20 warmup epochs [2].", CTX, embed, 0.45)
+    assert guess.cannot_answer
+
+
+def test_is_cannot_answer_ignores_answers_that_merely_mention_papers() -> None:
+    assert not is_cannot_answer("The papers describe FFCV, a data loading library [1].")
+    assert is_cannot_answer("NOT ANSWERED")
+
+
+def test_markdown_export_has_references() -> None:
+    answer = build_answer("What is FFCV?", "FFCV trains ResNet-50 to 75% in 20 minutes [1].", CTX, embed, 0.45)
+    md = answer.to_markdown()
+    assert "**References**" in md and "[1] Paper ffcv" in md
+    assert answer.to_dict()["references"][0]["paper_id"] == "ffcv"

@@ -1,0 +1,68 @@
+"""Integration: the real local model (llama.cpp) and a real OpenAI-compatible server answer about seeds/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from paperqa_local.llms.models import resolve_model
+from paperqa_local.pipeline import PaperQA
+
+from conftest import free_port, stop_process, wait_for_port
+
+pytestmark = pytest.mark.integration
+
+FAST = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+QUESTIONS = [
+    ("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?", "FFCV"),
+    ("Which optimizer resets momentum and clips gradients when it detects gradient spikes during LLM training?",
+     "SPAM"),
+]
+
+
+@pytest.mark.parametrize(("question", "gold"), QUESTIONS)
+def test_default_local_model_cites_the_right_paper(seeds_qa: PaperQA, question: str, gold: str) -> None:
+    answer = seeds_qa.ask(question)  # defaults: llm=local, the 1.5B model
+    assert answer.backend == "local" and answer.model == seeds_qa.settings.model
+    assert not answer.cannot_answer, answer.text
+    assert any(gold in r.title for r in answer.references), (answer.text, [r.title for r in answer.references])
+    assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
+    assert answer.timings["first_token_s"] >= answer.timings["evidence_s"]
+
+
+def test_local_model_says_not_answered(seeds_qa: PaperQA) -> None:
+    answer = seeds_qa.ask("What learning-rate schedule does ConvNeXt use for its ImageNet training?")
+    assert answer.cannot_answer, answer.text
+    assert answer.text.startswith("The indexed papers do not answer")
+
+
+def test_local_stream_can_be_stopped(seeds_qa: PaperQA) -> None:
+    events = seeds_qa.stream(QUESTIONS[0][0], llm="local", model=FAST, max_tokens=200)
+    kinds = []
+    for event in events:
+        kinds.append(event.kind)
+        if kinds.count("token") == 3:
+            events.close()  # what the UI stop button does
+    assert kinds[0] == "evidence" and kinds.count("token") == 3 and "answer" not in kinds
+    # the model is free again: the next question runs normally
+    assert seeds_qa.ask(QUESTIONS[0][0], llm="local", model=FAST, max_tokens=60).contexts
+
+
+def test_openai_backend_against_a_real_server(seeds_qa: PaperQA) -> None:
+    port = free_port()
+    model = resolve_model(FAST, seeds_qa.settings.models_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "fast",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=120, proc=proc)
+        answer = seeds_qa.ask(QUESTIONS[0][0], llm="openai", openai_base_url=f"http://127.0.0.1:{port}/v1",
+                              openai_model="fast")
+        assert answer.backend == "openai"
+        assert any("FFCV" in r.title for r in answer.references), answer.text
+        assert answer.usage.get("completion_tokens", 0) > 0
+    finally:
+        stop_process(proc)

@@ -1,0 +1,107 @@
+"""The bench on tiny sizes, so it cannot rot: structure of the figures and files, never timings.
+
+Real parts: the seeds library (real embedding model, embedded Chroma and a `chroma run` server),
+synthetic libraries through ``Library.add_papers``, the LlamaIndex baseline. The answer sections run
+the extractive backend and llama-index's MockLLM so the test needs no GGUF and stays quick.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals import bench
+from evals.bench_common import SECTIONS, BenchConfig, first_sentence, latency_stats, load_questions
+from evals.bench_report import render_markdown, write_outputs
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    from llama_index.core.llms import MockLLM
+
+    out = tmp_path_factory.mktemp("bench-out")
+    config = BenchConfig.quick_config(out=out, sizes=(200, 600), models=("extractive",),
+                                      baseline_llm=MockLLM(max_tokens=16), progress=False)
+    results = bench.run_bench(config)
+    write_outputs(results, out)
+    return results, out
+
+
+def test_every_section_ran_without_error(quick_results: tuple[dict, Path]) -> None:
+    results, _ = quick_results
+    assert results["errors"] == {}
+    assert set(SECTIONS) <= set(results)
+    assert results["meta"]["mode"] == "quick"
+
+
+def test_index_figures(quick_results: tuple[dict, Path]) -> None:
+    idx = quick_results[0]["index"]
+    assert idx["corpus"]["papers"] > 200 and idx["corpus"]["chunks"] >= idx["corpus"]["papers"]
+    for key in ("embedded", "server"):
+        assert idx[key]["chunks"] == idx["corpus"]["chunks"]
+        assert idx[key]["chunks_per_s"] > 0 and idx[key]["ratio_vs_raw"] > 0
+        assert isinstance(idx[key]["goal_met"], bool)
+    assert idx["raw_embed"]["chunks"] == idx["corpus"]["chunks"]
+
+
+def test_search_figures(quick_results: tuple[dict, Path]) -> None:
+    search = quick_results[0]["search"]
+    for store in ("embedded", "server"):
+        seeds = search["seeds"][store]
+        for kind in ("qa_search", "dense", "bm25", "hybrid"):
+            assert seeds[kind]["n"] == 8 and seeds[kind]["p95_ms"] >= seeds[kind]["p50_ms"] > 0
+        assert 0 <= seeds["hit_at_k"] <= 1
+    rows = search["synthetic"]
+    assert [(r["store"], r["size"]) for r in rows] == [("embedded", 200), ("embedded", 600), ("server", 200),
+                                                        ("server", 600)]
+    for r in rows:
+        assert r["chunks"] == r["size"]
+        assert r["dense"]["p50_ms"] > 0 and r["hybrid"]["p50_ms"] > 0 and r["insert_chunks_per_s"] > 0
+
+
+def test_answer_and_baseline_figures(quick_results: tuple[dict, Path]) -> None:
+    results = quick_results[0]
+    ours = results["answer"]["models"]["extractive"]
+    assert len(ours["rows"]) == 2 and ours["rows"][0]["question"].startswith("Which method trains an ImageNet")
+    assert ours["summary"]["total_s"]["of"] == 2 and ours["rows"][0]["evidence_s"] is not None
+    assert ours["rows"][0]["gold_cited"] in (True, False)
+    base = results["baseline"]
+    assert base["index"]["chunks"] > 0 and base["index"]["papers"] == results["index"]["corpus"]["papers"]
+    assert base["retrieval"]["n"] == 8
+    assert len(base["models"]["custom"]["rows"]) == 2
+
+
+def test_outputs_written(quick_results: tuple[dict, Path]) -> None:
+    results, out = quick_results
+    saved = json.loads((out / "bench.json").read_text())
+    assert saved["index"]["corpus"] == results["index"]["corpus"]
+    assert any(r["metric"].startswith("indexing chunks/s") for r in saved["comparison"])
+    md = (out / "bench.md").read_text()
+    for heading in ("## Indexing throughput", "## Search latency on seeds", "## Search latency on synthetic",
+                    "## Answer latency", "## Ours vs plain LlamaIndex"):
+        assert heading in md
+    for png in ("index_throughput.png", "search_latency.png", "answer_latency.png"):
+        assert (out / png).stat().st_size > 1000
+
+
+def test_cli_arguments() -> None:
+    config, sections = bench.config_from_args(bench.parse_args(
+        ["--quick", "--only", "index,search", "--sizes", "100,200", "--models", "extractive", "--no-server"]))
+    assert sections == ("index", "search") and config.sizes == (100, 200) and not config.server
+    assert config.quick and config.models == ("extractive",)
+    with pytest.raises(SystemExit):
+        bench.config_from_args(bench.parse_args(["--only", "nope"]))
+
+
+def test_helpers(tmp_path: Path) -> None:
+    assert latency_stats([0.001, 0.002, 0.003])["p50_ms"] == 2.0
+    assert first_sentence("FFCV speeds up training a lot. It removes data bottlenecks.") == \
+        "FFCV speeds up training a lot."
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text('{"question": "q1", "gold_title": "T1"}\n{"question": "q2", "unanswerable": true}\n')
+    assert load_questions(qa) == [("q1", "T1")]
+    assert "## Indexing throughput" not in render_markdown({"meta": {}})

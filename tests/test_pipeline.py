@@ -1,0 +1,78 @@
+"""The question-answering pipeline over the real seeds library (real Chroma, real MiniLM).
+
+The extractive backend keeps these fast and deterministic; test_answer_local.py runs the real LLM.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from paperqa_local.errors import ModelError
+from paperqa_local.pipeline import PaperQA
+
+FFCV_QUERY = "train a ResNet-50 on ImageNet to 75% in 20 minutes"
+FFCV_QUESTION = "Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?"
+UNANSWERABLE = "What learning-rate schedule does ConvNeXt use for its ImageNet training?"
+
+
+def is_ffcv(title: str) -> bool:
+    return "FFCV" in title
+
+
+def test_hybrid_search_puts_ffcv_first(seeds_qa: PaperQA) -> None:
+    hits = seeds_qa.search(FFCV_QUERY, k=5)
+    assert is_ffcv(hits[0].chunk.title)
+    assert hits[0].dense is not None and hits[0].bm25 is not None  # both retrievers agreed
+    assert len({h.chunk.paper_id for h in hits}) >= 3  # per-paper cap spreads results
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25"])
+def test_single_retriever_modes_find_ffcv(seeds_qa: PaperQA, mode: str) -> None:
+    titles = [h.chunk.title for h in seeds_qa.search(FFCV_QUERY, k=5, mode=mode)]
+    assert any(is_ffcv(t) for t in titles[:3]), titles
+
+
+def test_extractive_answer_cites_ffcv(seeds_qa: PaperQA) -> None:
+    answer = seeds_qa.ask(FFCV_QUESTION, llm="extractive")
+    assert not answer.cannot_answer
+    assert answer.references and is_ffcv(answer.references[0].title)
+    assert all(r.number in {c.number for c in answer.contexts} for r in answer.references)
+    assert answer.unsupported == []  # quoted sentences support themselves
+    assert answer.timings["evidence_s"] > 0 and answer.timings["total_s"] >= answer.timings["evidence_s"]
+
+
+def test_unanswerable_question_gets_plain_not_answered(seeds_qa: PaperQA) -> None:
+    answer = seeds_qa.ask(UNANSWERABLE, llm="extractive")
+    assert answer.cannot_answer
+    assert "do not answer" in answer.text
+    assert answer.references == []
+    assert answer.closest_papers
+
+
+def test_stream_shows_evidence_before_any_token(seeds_qa: PaperQA) -> None:
+    kinds = [e.kind for e in seeds_qa.stream(FFCV_QUESTION, llm="extractive")]
+    assert kinds[0] == "evidence" and kinds[-1] == "answer"
+    assert "token" in kinds and kinds.index("token") > 0
+
+
+def test_evidence_respects_budget_and_keeps_locations(seeds_qa: PaperQA) -> None:
+    events = seeds_qa.stream(FFCV_QUESTION, llm="extractive", evidence_budget=200)
+    contexts = next(events).contexts
+    events.close()
+    assert sum(c.tokens for c in contexts) <= 200
+    assert all(c.chunk.location.startswith("entry") for c in contexts)
+    assert [c.number for c in contexts] == list(range(1, len(contexts) + 1))
+
+
+def test_follow_up_is_made_standalone(seeds_qa: PaperQA) -> None:
+    history = [(FFCV_QUESTION, "FFCV does [1].")]
+    answer = seeds_qa.chat(history, "What else does it speed up?", llm="extractive")
+    assert answer.standalone_question and "ResNet-50" in answer.standalone_question
+    assert answer.question == "What else does it speed up?"
+
+
+def test_missing_local_model_is_an_error_not_a_fallback(seeds_home, tmp_path) -> None:
+    qa = PaperQA(home=seeds_home, models_dir=tmp_path / "no-models")
+    with pytest.raises(ModelError, match="models install"):
+        qa.ask(FFCV_QUESTION, llm="local")
+    qa.close()

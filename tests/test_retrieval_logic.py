@@ -1,0 +1,53 @@
+"""Fusion, per-paper cap and evidence budgeting (deterministic doubles)."""
+
+from __future__ import annotations
+
+from paperqa_local.evidence import select_evidence
+from paperqa_local.retrieval import cap_per_paper, rrf_fuse, weighted_fuse
+
+from fakes import embed, hit
+
+
+def test_rrf_rewards_agreement_between_retrievers() -> None:
+    dense = [hit("a", "x", index=0), hit("b", "y", index=0), hit("c", "z", index=0)]
+    sparse = [hit("b", "y", index=0), hit("d", "w", index=0)]
+    scores = rrf_fuse([(dense, 1.0), (sparse, 1.0)], k=60)
+    assert max(scores, key=scores.get) == "b:0000"
+    assert scores["a:0000"] > scores["d:0000"]  # rank 1 beats rank 2
+
+
+def test_weighted_fusion_respects_weights() -> None:
+    dense = [hit("a", "x"), hit("b", "y")]
+    sparse = [hit("b", "y"), hit("a", "x")]
+    scores = weighted_fuse([(dense, [0.9, 0.1], 1.0), (sparse, [5.0, 1.0], 3.0)])
+    assert scores["b:0000"] > scores["a:0000"]
+
+
+def test_cap_per_paper_keeps_order() -> None:
+    hits = [hit("a", "1", index=0), hit("a", "2", index=1), hit("a", "3", index=2), hit("b", "4")]
+    kept = cap_per_paper(hits, cap=2, k=10)
+    assert [h.chunk.id for h in kept] == ["a:0000", "a:0001", "b:0000"]
+    assert len(cap_per_paper(hits, cap=2, k=2)) == 2
+
+
+def _tokens(text: str) -> int:
+    return len(text.split())
+
+
+def test_evidence_fits_budget_and_prefers_relevant_sentences() -> None:
+    filler = " ".join(f"Unrelated sentence number {i} talks about gardening and soil." for i in range(20))
+    hits = [
+        hit("ffcv", filler + " FFCV trains ResNet-50 on ImageNet in 20 minutes. " + filler),
+        hit("other", "Moment probing classifies features. " + filler),
+    ]
+    question = "How fast does FFCV train ResNet-50 on ImageNet?"
+    ev = select_evidence(question, hits, embed, embed([question])[0], _tokens, budget=60)
+    assert sum(c.tokens for c in ev.contexts) <= 60
+    assert ev.contexts[0].chunk.paper_id == "ffcv"
+    assert "20 minutes" in ev.contexts[0].text
+    assert [c.number for c in ev.contexts] == list(range(1, len(ev.contexts) + 1))
+
+
+def test_evidence_empty_without_hits() -> None:
+    ev = select_evidence("q", [], embed, embed(["q"])[0], _tokens, budget=100)
+    assert ev.contexts == [] and ev.best_relevance == 0.0
