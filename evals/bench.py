@@ -41,6 +41,7 @@ def run_bench(config: BenchConfig, sections: tuple[str, ...] = SECTIONS) -> dict
         "started": dt.datetime.now().isoformat(timespec="seconds"), "mode": "quick" if config.quick else "full",
         "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
         "sections": list(sections), "sizes": list(config.sizes), "models": list(config.models),
+        "loadavg_start": _loadavg(),
     }, "errors": {}, "section_seconds": {}}
     ctx = BenchContext(config)
     try:
@@ -59,7 +60,16 @@ def run_bench(config: BenchConfig, sections: tuple[str, ...] = SECTIONS) -> dict
     finally:
         ctx.close()
     results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
+    results["meta"]["loadavg_end"] = _loadavg()
     return results
+
+
+def _loadavg() -> list[float] | None:
+    """Other work on the machine skews every figure: the 1/5/15-min load average is kept with them."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover  (not on every platform)
+        return None
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3"):
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     config, sections = config_from_args(args)
     from evals.bench_report import render_markdown, write_outputs

@@ -183,7 +183,7 @@ def load_questions(path: Path) -> list[tuple[str, str]]:
         gold = row.get("gold_title") or row.get("title") or row.get("paper_title") or row.get("gold_titles")
         if isinstance(gold, list):
             gold = gold[0] if gold else None
-        if question and gold and not row.get("unanswerable"):
+        if question and gold and not row.get("unanswerable") and row.get("answerable", True):
             out.append((str(question), str(gold)))
     return out
 

@@ -49,7 +49,7 @@ def comparison(results: dict[str, Any]) -> list[dict[str, Any]]:
     seeds = results.get("search", {}).get("seeds", {}).get("embedded")
     br = base.get("retrieval", {})
     if seeds:
-        q = seeds["qa_search"]["p50_ms"]
+        q = seeds["hybrid"]["p50_ms"]
         rows.append({"metric": "retrieval p50 ms, seeds (ours hybrid vs baseline dense)", "ours": q,
                      "baseline": br.get("p50_ms"), "ratio": ratio(q, br.get("p50_ms"))})
         rows.append({"metric": f"retrieval hit@{seeds['k']} (paper of the query in top k)", "ours": seeds["hit_at_k"],
@@ -73,12 +73,14 @@ def render_markdown(results: dict[str, Any]) -> str:
     meta = results.get("meta", {})
     parts = [f"# paperqa_local bench ({meta.get('mode', 'full')} run)", "",
              f"{meta.get('started', '')} · {meta.get('cpus', '?')} CPUs · {meta.get('python', '')} · "
-             f"whole run {_f(meta.get('seconds'), 0)} s", ""]
+             f"whole run {_f(meta.get('seconds'), 0)} s · load average at start {meta.get('loadavg_start')}, "
+             f"at end {meta.get('loadavg_end')}", ""]
     if "index" in results:
         parts += ["## Indexing throughput (seeds/)", "", _index_table(results), ""]
-    if "search" in results:
-        parts += ["## Search latency on seeds (ms, p50 / p95)", "", _seeds_search_table(results), "",
-                  "## Search latency on synthetic libraries (ms, p50 / p95)", "", _synthetic_table(results), ""]
+    if "search" in results or "baseline" in results:
+        parts += ["## Search latency on seeds (ms, p50 / p95)", "", _seeds_search_table(results), ""]
+    if results.get("search", {}).get("synthetic"):
+        parts += ["## Search latency on synthetic libraries (ms, p50 / p95)", "", _synthetic_table(results), ""]
     if "answer" in results or "baseline" in results:
         parts += ["## Answer latency (seconds, p50 / max over the questions)", "", _answer_table(results), ""]
         goals = results.get("answer", {}).get("goals")
@@ -125,23 +127,24 @@ def _index_table(results: dict[str, Any]) -> str:
 
 def _seeds_search_table(results: dict[str, Any]) -> str:
     rows = []
-    for store, r in results["search"].get("seeds", {}).items():
-        rows.append([f"ours, {store}", _f(r["chunks"]), _pp(r["qa_search"]), _pp(r["dense"]), _pp(r["bm25"]),
-                     _f(r["hit_at_k"], 2)])
+    for store, r in results.get("search", {}).get("seeds", {}).items():
+        rows.append([f"ours, {store}", _f(r["chunks"]), _pp(r["hybrid"]), _pp(r.get("embed_query")), _pp(r["dense"]),
+                     _pp(r["bm25"]), _f(r["hit_at_k"], 2)])
     base = results.get("baseline", {}).get("retrieval")
     if base:
-        rows.append(["LlamaIndex retriever (dense)", _f(results["baseline"]["index"]["chunks"]), "–",
-                     _pp(base), "–", _f(base["hit_at_k"], 2)])
-    return _table(["library", "chunks", "qa.search (hybrid)", "dense only", "BM25 only", "hit@k"], rows)
+        rows.append(["LlamaIndex retriever (query embedding + dense)", _f(results["baseline"]["index"]["chunks"]),
+                     "–", "–", _pp(base), "–", _f(base["hit_at_k"], 2)])
+    return _table(["library", "chunks", "qa.search (hybrid)", "query embedding", "dense (Chroma)", "BM25",
+                   "hit@k"], rows)
 
 
 def _synthetic_table(results: dict[str, Any]) -> str:
     rows = []
     for r in results["search"].get("synthetic", []):
         rows.append([r["store"], _f(r["chunks"]), _f(r["insert_chunks_per_s"], 0), _pp(r["dense"]), _pp(r["bm25"]),
-                     _pp(r["hybrid"])])
-    return _table(["store", "chunks", "insert chunks/s", "dense (Chroma)", "BM25", "hybrid (with query embedding)"],
-                  rows)
+                     _pp(r.get("embed_query")), _pp(r["hybrid"])])
+    return _table(["store", "chunks", "insert chunks/s", "dense (Chroma)", "BM25", "query embedding",
+                   "hybrid = qa.search"], rows)
 
 
 def _answer_rows(pipeline: str, models: dict[str, Any]) -> list[list[Any]]:
@@ -208,13 +211,17 @@ def write_charts(results: dict[str, Any], out: Path) -> list[Path]:
     synth = results.get("search", {}).get("synthetic", [])
     if synth:
         fig, ax = plt.subplots(figsize=(6.5, 4))
+        colors = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"] * 2)
         for store in dict.fromkeys(r["store"] for r in synth):
             rows = [r for r in synth if r["store"] == store]
             xs = [r["chunks"] for r in rows]
-            for kind, style in (("dense", "--"), ("hybrid", "-")):
-                ax.plot(xs, [r[kind]["p50_ms"] for r in rows], style, marker="o", label=f"{store} {kind} p50")
-                ax.plot(xs, [r[kind]["p95_ms"] for r in rows], style, marker="x", alpha=0.5,
+            for kind in ("dense", "bm25", "hybrid"):
+                color = next(colors)
+                ax.plot(xs, [r[kind]["p50_ms"] for r in rows], "-", marker="o", color=color,
+                        label=f"{store} {kind} p50")
+                ax.plot(xs, [r[kind]["p95_ms"] for r in rows], ":", marker="x", color=color, alpha=0.6,
                         label=f"{store} {kind} p95")
+        ax.set_yscale("log")
         ax.set_xscale("log")
         ax.set_xlabel("chunks in library")
         ax.set_ylabel("ms")

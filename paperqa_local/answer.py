@@ -59,14 +59,23 @@ def is_cannot_answer(text: str) -> bool:
     return bool(_SENTINEL.search(head)) or not head
 
 
-def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray) -> float:
-    """How well the cited passages back the sentence, 0..1."""
+def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,
+                  question_words: frozenset[str] = frozenset()) -> float:
+    """How well the cited passages back the sentence, 0..1.
+
+    Only what the sentence adds to the question counts for the word overlap: a small model
+    asked about something the papers lack tends to restate the question and cite a passage,
+    and those words match the passage without being supported by it.
+    """
     if not passages:
         return 0.0
     cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
-    words = content_words(sentence)
     pool = set().union(*(content_words(p) for p in passages))
-    lexical = len(words & pool) / len(words) if words else 1.0
+    words = content_words(sentence)
+    novel = words - question_words
+    if not novel:  # nothing beyond the question itself: not an answer
+        return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
+    lexical = len(novel & pool) / len(novel)
     score = 0.5 * max(cos, 0.0) + 0.5 * lexical
     missing_numbers = numbers(sentence) - set().union(*(numbers(p) for p in passages))
     if missing_numbers:
@@ -102,9 +111,12 @@ def build_answer(
         spans[ctx.number] = (offset, offset + len(group))
         offset += len(group)
 
+    question_words = frozenset(content_words(question))
+
     def score(i: int, nums: list[int]) -> float:
         rows = np.concatenate([np.arange(*spans[n]) for n in nums]) if nums else np.array([], dtype=int)
-        return support_score(bare[i], [by_number[n].text for n in nums], sent_vecs[i], flat_vecs[rows])
+        passages = [f"{by_number[n].chunk.title}. {by_number[n].text}" for n in nums]
+        return support_score(bare[i], passages, sent_vecs[i], flat_vecs[rows], question_words)
 
     checks: list[SentenceCheck] = []
     rebuilt: list[str] = []

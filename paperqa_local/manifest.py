@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     location TEXT NOT NULL, page INTEGER
 );
 CREATE INDEX IF NOT EXISTS chunks_paper ON chunks (paper_id, idx);
+CREATE TABLE IF NOT EXISTS dropped (paper_id TEXT PRIMARY KEY);
 """
 
 CHUNK_SELECT = (
@@ -97,6 +99,13 @@ class Manifest:
         rows = self._query("SELECT value FROM meta WHERE key = 'generation'")
         return int(rows[0][0]) if rows else 0
 
+    @property
+    def library_id(self) -> str:
+        """A random id made with the manifest; the vector collection is tagged with it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('library_id', ?)", (uuid.uuid4().hex,))
+            return db.execute("SELECT value FROM meta WHERE key = 'library_id'").fetchone()[0]
+
     @staticmethod
     def _bump(db: sqlite3.Connection) -> None:
         db.execute(
@@ -112,8 +121,8 @@ class Manifest:
         p, sha, size, mtime, ids = rows[0]
         return FileRecord(p, sha, size, mtime, json.loads(ids))
 
-    def record_file(self, rec: FileRecord) -> list[str]:
-        """Store a fully indexed file; returns its old papers that no file references any more."""
+    def record_file(self, rec: FileRecord) -> None:
+        """Store a fully indexed file. Papers it no longer holds become removal candidates."""
         with self.transaction() as db:
             old = [r[0] for r in db.execute("SELECT paper_id FROM file_papers WHERE path = ?", (rec.path,))]
             db.execute("DELETE FROM file_papers WHERE path = ?", (rec.path,))
@@ -123,14 +132,23 @@ class Manifest:
             )
             db.executemany("INSERT OR IGNORE INTO file_papers (path, paper_id) VALUES (?, ?)",
                            [(rec.path, pid) for pid in rec.paper_ids])
-            orphans = [
-                pid for pid in dict.fromkeys(old)
-                if pid not in rec.paper_ids
-                and db.execute("SELECT 1 FROM file_papers WHERE paper_id = ? LIMIT 1", (pid,)).fetchone() is None
-            ]
-            # Orphans go pending in the same transaction: a crash before they are deleted
-            # everywhere leaves them for the startup clean-up.
+            kept = set(rec.paper_ids)
+            db.executemany("INSERT OR IGNORE INTO dropped (paper_id) VALUES (?)",
+                           [(pid,) for pid in old if pid not in kept])
+
+    def take_orphans(self) -> list[str]:
+        """Removal candidates that no file holds any more, marked pending in the same commit.
+
+        Run when no file of the run is still waiting to be recorded (a paper can move
+        from one file to another).
+        """
+        with self.transaction() as db:
+            orphans = [r[0] for r in db.execute(
+                "SELECT d.paper_id FROM dropped d JOIN papers p ON p.id = d.paper_id"
+                " WHERE NOT EXISTS (SELECT 1 FROM file_papers f WHERE f.paper_id = d.paper_id) ORDER BY d.paper_id"
+            )]
             db.executemany("UPDATE papers SET state = 'pending' WHERE id = ?", [(pid,) for pid in orphans])
+            db.execute("DELETE FROM dropped")
             if orphans:
                 self._bump(db)
         return orphans
@@ -228,6 +246,12 @@ class Manifest:
         for pid in paper_ids:
             out += [r[0] for r in self._query("SELECT id FROM chunks WHERE paper_id = ? ORDER BY idx", (pid,))]
         return out
+
+    def chunk_papers(self) -> dict[str, str]:
+        """chunk id -> paper id for every complete chunk (no texts)."""
+        return dict(self._query(
+            "SELECT c.id, c.paper_id FROM chunks c JOIN papers p ON p.id = c.paper_id WHERE p.state = 'complete'"
+        ))
 
     def chunks(self, ids: Sequence[str]) -> list[Chunk]:
         """Chunks by id, in the order asked (unknown ids skipped)."""

@@ -23,6 +23,7 @@ from paperqa_local.llms.extractive import extractive_answer
 from paperqa_local.prompts import load_prompts
 from paperqa_local.records import Answer, Event, Hit, IndexReport, PaperInfo
 from paperqa_local.retrieval import Retriever
+from paperqa_local.sentence_vectors import SentenceVectors
 from paperqa_local.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,9 @@ class PaperQA:
     def _open_library(self) -> None:
         s = self.settings
         self.embedder = Embedder(s.embed_model, batch_size=s.embed_batch_size)
+        self.sentence_vectors = SentenceVectors(self.embedder.embed)
         self.library = Library(s, self.embedder)
-        self.retriever = Retriever(self.library, self.embedder)
+        self.retriever = Retriever(self.library, self.embedder, self.sentence_vectors)
 
     def add(self, paths: str | Path | Sequence[str | Path], progress: bool = True,
             on_progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
@@ -153,7 +155,7 @@ class PaperQA:
         parts: list[str] = []
         usage: dict[str, int] = {}
         if s.llm == "extractive":
-            text = extractive_answer(question, evidence.contexts, self.embedder.embed,
+            text = extractive_answer(question, evidence.contexts, self.sentence_vectors,
                                      self.embedder.embed_query(question))
             timings["first_token_s"] = round(time.perf_counter() - t0, 3)
             parts.append(text)
@@ -171,14 +173,14 @@ class PaperQA:
                 yield Event("token", text=token)
         timings["llm_s"] = round(time.perf_counter() - t0 - evidence_s, 3)
         fields["usage"] = usage
-        answer = build_answer(shown, "".join(parts), evidence.contexts, self.embedder.embed,
+        answer = build_answer(shown, "".join(parts), evidence.contexts, self.sentence_vectors,
                               s.support_threshold, **fields)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event("answer", answer=answer)
 
     # ----------------------------------------------------------------- internals
     def _evidence(self, question: str, hits: list[Hit], s: Settings) -> Evidence:
-        evidence = select_evidence(question, hits, self.embedder.embed, self.embedder.embed_query(question),
+        evidence = select_evidence(question, hits, self.sentence_vectors, self.embedder.embed_query(question),
                                    count_tokens, s.evidence_budget)
         if s.summarize_evidence and s.llm != "extractive" and evidence.contexts:
             self._summarize(question, evidence, s)

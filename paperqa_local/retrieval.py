@@ -1,16 +1,21 @@
-"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused, then capped per paper.
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused, re-ranked by best sentence, capped per paper.
 
 Reciprocal rank fusion is the default because it needs no score calibration between the
 two retrievers; a min-max weighted sum is available for measurement (see evals/).
+Chunk vectors dilute a one-sentence fact among the rest of the abstract, so the top fused
+candidates get a third ranking, by the similarity of their single best sentence to the query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from paperqa_local.records import Hit
 from paperqa_local.settings import Settings
+from paperqa_local.text import split_sentences
 
 if TYPE_CHECKING:
     from paperqa_local.embedding import Embedder
@@ -57,9 +62,11 @@ def cap_per_paper(hits: list[Hit], cap: int, k: int) -> list[Hit]:
 class Retriever:
     """Runs the configured retrieval mode against one library."""
 
-    def __init__(self, library: Library, embedder: Embedder) -> None:
+    def __init__(self, library: Library, embedder: Embedder,
+                 sentence_vectors: Callable[[list[str]], np.ndarray] | None = None) -> None:
         self.library = library
         self.embedder = embedder
+        self.sentence_vectors = sentence_vectors or embedder.embed
 
     def retrieve(self, query: str, settings: Settings, k: int | None = None, mode: str | None = None) -> list[Hit]:
         k = k or settings.k
@@ -81,7 +88,30 @@ class Retriever:
             fused = [_scored(h, h.bm25 or 0.0) for h in sparse]
         else:
             fused = self._fuse(dense, sparse, settings)
+            if settings.rerank_depth:
+                fused = self._rerank(query, fused, settings)
         return cap_per_paper(fused, settings.per_paper_cap, k)
+
+    def _rerank(self, query: str, fused: list[Hit], settings: Settings) -> list[Hit]:
+        """Re-score the top ``rerank_depth`` candidates: normalised fused score + weight x best-sentence cosine."""
+        top = fused[: settings.rerank_depth]
+        if not top:
+            return fused
+        groups = [split_sentences(h.chunk.text) or [h.chunk.text] for h in top]
+        flat = [s for g in groups for s in g]
+        sims = self.sentence_vectors(flat) @ self.embedder.embed_query(query)
+        ceiling = top[0].score or 1.0
+        offset = 0
+        for hit, group in zip(top, groups, strict=True):
+            best = float(sims[offset : offset + len(group)].max())
+            offset += len(group)
+            hit.score = hit.score / ceiling + settings.sentence_weight * best
+        # candidates below the re-ranked depth keep their order, after the re-ranked ones
+        rest = fused[settings.rerank_depth :]
+        floor = min(h.score for h in top)
+        for i, hit in enumerate(rest):
+            hit.score = floor - (i + 1) * 1e-6
+        return sorted(top, key=lambda h: (-h.score, h.chunk.id)) + rest
 
     @staticmethod
     def _fuse(dense: list[Hit], sparse: list[Hit], settings: Settings) -> list[Hit]:

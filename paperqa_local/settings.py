@@ -51,6 +51,8 @@ class Settings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
+    rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
+    sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")
 
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
@@ -62,7 +64,7 @@ class Settings(BaseModel):
     # --- language model --------------------------------------------------
     llm: Literal["local", "openai", "extractive"] = Field("local", description="Answer backend")
     model: str = Field("qwen2.5-coder-1.5b-instruct-q4_k_m", description="Local model name or path to a GGUF file")
-    models_dir: Path | None = Field(None, description="Where GGUF models live (default <home>/models)")
+    models_dir: Path | None = Field(None, description="Where GGUF models live (default: models/ in the per-user data dir, shared by all homes)")
     n_ctx: int = Field(4096, ge=512, description="Local model context window")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint")
@@ -80,12 +82,12 @@ class Settings(BaseModel):
     # --- derived -----------------------------------------------------------
     @property
     def models_path(self) -> Path:
-        return self.models_dir or self.home / "models"
+        return self.models_dir or default_home() / "models"
 
     @property
     def collection_name(self) -> str:
         """Changing the embedding model or chunking builds a new collection, never mixes vectors."""
-        key = f"{self.embed_model}|{self.chunk_size}|{self.chunk_overlap}|v1"
+        key = f"{self.embed_model}|{self.chunk_size}|{self.chunk_overlap}|v2"
         digest = hashlib.sha256(key.encode()).hexdigest()[:10]
         stem = "".join(c if c.isalnum() else "-" for c in Path(self.embed_model).name.lower())[:30].strip("-")
         return f"papers-{stem}-{self.chunk_size}-{self.chunk_overlap}-{digest}"

@@ -88,3 +88,11 @@ def one_line(text: str, limit: int = TITLE_MAX) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return (cut if len(cut) > limit // 2 else text[:limit]).rstrip(" ,;:-") + "…"
+
+
+_LATEX_ESCAPE = re.compile(r"\\([%&_#$])")
+
+
+def unescape_latex(text: str) -> str:
+    r"""arXiv abstracts keep LaTeX escapes ("75\%"); users and BM25 want "75%"."""
+    return _LATEX_ESCAPE.sub(r"\1", text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from paperqa_local.readers.common import one_line
+from paperqa_local.readers.common import one_line, unescape_latex
 from paperqa_local.records import Paper, Section, content_id
 
 _MONTHS = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
@@ -148,7 +148,7 @@ def parse_listing(text: str, source: str) -> list[Paper]:
     papers = []
     for n, e in enumerate(_entries(lines), start=1):
         title = one_line(e.title, TITLE_MAX_LEN)
-        abstract = "\n\n".join(e.abstract)
+        abstract = unescape_latex("\n\n".join(e.abstract))
         papers.append(
             Paper(
                 id=content_id(title, abstract),

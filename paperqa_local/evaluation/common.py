@@ -1,0 +1,60 @@
+"""What both eval runners share: the library home of a benchmark corpus, output folders, JSON files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from paperqa_local.settings import Settings
+
+DEFAULT_OUT_ROOT = Path("eval-output")
+
+
+def corpus_home(settings: Settings, corpus: Path, home: str | Path | None = None) -> Settings:
+    """Settings for the library that holds a benchmark corpus.
+
+    Each corpus gets its own home under ``<home>/eval/`` (derived from its path), so a benchmark
+    never mixes with the user's papers and is indexed once: later runs find it unchanged.
+    Embedding and chunking settings already name the collection inside that home, so
+    changing them builds a second index beside the first. The store is always the embedded
+    one, since a Chroma server's collection names do not include the home. Models stay
+    where the user's settings put them.
+    """
+    if home is None:
+        digest = hashlib.sha256(str(corpus.resolve()).encode()).hexdigest()[:8]
+        stem = re.sub(r"[^A-Za-z0-9_.-]", "_", corpus.stem if corpus.is_file() else corpus.name) or "corpus"
+        home = settings.home / "eval" / f"{stem}-{digest}"
+    derived = settings.model_copy(update={"chroma_url": None})
+    return derived.with_overrides(home=Path(home).expanduser(), models_dir=settings.models_path)
+
+
+def output_dir(out: str | Path | None, name: str, resume: bool = False) -> Path:
+    """``out`` as given, else ``eval-output/<name>-<time>`` (with ``resume``: the latest such folder)."""
+    if out is not None:
+        path = Path(out).expanduser()
+    else:
+        runs = sorted(DEFAULT_OUT_ROOT.glob(f"{name}-2*")) if resume else []
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = runs[-1] if runs else DEFAULT_OUT_ROOT / f"{name}-{stamp}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def write_json(path: Path, data: Any) -> Path:
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    return path
+
+
+SETTINGS_SHOWN = ("embed_model", "chunk_size", "chunk_overlap", "k", "candidates", "retrieval_mode", "fusion",
+                  "rrf_k", "dense_weight", "bm25_weight", "per_paper_cap", "evidence_budget", "min_relevance",
+                  "support_threshold", "llm", "model", "max_tokens", "temperature", "prompts_dir")
+
+
+def settings_summary(settings: Settings) -> dict[str, Any]:
+    """The settings that shape a figure, recorded beside it."""
+    data = settings.model_dump(mode="json")
+    return {k: data[k] for k in SETTINGS_SHOWN if k in data}

@@ -1,0 +1,326 @@
+"""Answer-quality benchmark: each question through ``PaperQA.ask``, scored against its gold answer.
+
+Per item: yes/no/maybe label, key facts, gold document cited (citation recall / precision),
+abstention (right on unanswerable, wrong on answerable), unsupported sentences, latency and
+tokens. Items are appended to ``items.jsonl`` as they finish, so an interrupted run goes on
+with ``resume=True`` and the summary always covers every item in the file.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tqdm import tqdm
+
+from paperqa_local.errors import PaperQAError
+from paperqa_local.evaluation import metrics
+from paperqa_local.evaluation.common import corpus_home, output_dir, settings_summary, write_json
+from paperqa_local.evaluation.datasets import QADataset, QAItem, corpus_papers, load_corpus_jsonl, load_qa_dataset
+from paperqa_local.records import Answer
+from paperqa_local.settings import Settings
+
+if TYPE_CHECKING:
+    from paperqa_local.pipeline import PaperQA
+
+log = logging.getLogger(__name__)
+
+ITEMS_FILE = "items.jsonl"
+# Appended to PubMedQA questions when no prompts_dir gives the model its own label instruction.
+LABEL_INSTRUCTION = "Begin your answer with Yes, No or Maybe."
+
+
+@dataclass
+class Corpus:
+    """Where the questions' papers live and how cited papers map back to gold documents."""
+
+    kind: str  # "jsonl" | "files" | "library"
+    path: Path | None = None
+    doc_ids: dict[str, str] = field(default_factory=dict)  # paper id -> corpus doc id
+
+
+def run_qa_eval(
+    dataset: str | Path,
+    *,
+    corpus: str | Path | None = None,
+    settings: Settings | None = None,
+    overrides: dict[str, Any] | None = None,
+    limit: int | None = None,
+    resume: bool = False,
+    out: str | Path | None = None,
+    index_home: str | Path | None = None,
+    question_suffix: str | None = None,
+    name: str | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Answer the dataset's questions (the first ``limit``) and write items, summary, report, charts.
+
+    ``corpus``: a ``corpus.jsonl`` (or a folder holding one) or paper files/folders to index;
+    by default the ``corpus.jsonl`` beside the dataset, else the library in ``settings.home``
+    as it is. ``question_suffix`` is appended to every question sent to the model (PubMedQA
+    gets ``LABEL_INSTRUCTION`` unless ``prompts_dir`` is set or the backend is extractive).
+    """
+    from paperqa_local.pipeline import PaperQA
+
+    data = load_qa_dataset(dataset)
+    base = (settings or Settings.load()).with_overrides(**(overrides or {}))
+    name = name or f"{data.name}-{base.llm}"
+    out_dir = output_dir(out, name, resume=resume)
+    items_path = out_dir / ITEMS_FILE
+    if items_path.exists() and not resume:
+        items_path.unlink()  # a fresh run in a reused folder starts over
+    done = _done_ids(items_path)
+    todo = [it for it in data.items[: limit or None] if it.id not in done]
+    if question_suffix is None and data.format == "pubmedqa" and base.llm != "extractive" and base.prompts_dir is None:
+        question_suffix = LABEL_INSTRUCTION
+
+    where = _resolve_corpus(data, corpus)
+    qa_settings = corpus_home(base, where.path, index_home) if where.path is not None else base
+    if todo:
+        qa = PaperQA(settings=qa_settings)
+        try:
+            index = _index(qa, where, progress)
+            _answer_all(qa, todo, where, items_path, question_suffix, progress)
+        finally:
+            qa.close()
+    else:
+        index = {}
+        log.info("every item of %s is already in %s", data.path, items_path)
+    rows = [r for r in _read_items(items_path)]
+    summary = summarize(rows)
+    summary.update(kind="qa", name=name, dataset=str(data.path), format=data.format,
+                   corpus=str(where.path) if where.path else str(qa_settings.home), index=index,
+                   settings=settings_summary(qa_settings), question_suffix=question_suffix,
+                   limit=limit, out=str(out_dir))
+    from paperqa_local.evaluation.report import write_qa_report
+
+    write_json(out_dir / "summary.json", summary)
+    write_qa_report(summary, rows, out_dir)
+    return summary
+
+
+# ----------------------------------------------------------------------------- corpus
+def _resolve_corpus(data: QADataset, corpus: str | Path | None) -> Corpus:
+    if corpus is None:
+        beside = data.path.parent / "corpus.jsonl"
+        return Corpus("jsonl", beside) if beside.is_file() else Corpus("library")
+    path = Path(corpus).expanduser().resolve()
+    if not path.exists():
+        raise PaperQAError(f"{path}: corpus not found")
+    if path.suffix == ".jsonl" or (path.is_dir() and (path / "corpus.jsonl").is_file()):
+        return Corpus("jsonl", path if path.is_file() else path / "corpus.jsonl")
+    return Corpus("files", path)
+
+
+def _index(qa: PaperQA, where: Corpus, progress: bool) -> dict[str, Any]:
+    if where.kind == "library":
+        papers = qa.papers()
+        if not papers:
+            raise PaperQAError(f"{qa.settings.home}: the library is empty; give --corpus or index papers first")
+        return {"home": str(qa.settings.home), "papers": len(papers)}
+    if where.kind == "jsonl":
+        assert where.path is not None
+        name = where.path.parent.name
+        papers, where.doc_ids = corpus_papers(name, load_corpus_jsonl(where.path))
+        report = qa.library.add_papers(papers, progress=progress)
+    else:
+        report = qa.add([where.path], progress=progress)
+    if not report.ok:
+        log.warning("corpus: %d file(s) failed: %s", len(report.failed), "; ".join(map(str, report.failed[:3])))
+    return {"home": str(qa.settings.home), "papers": report.total_papers, "chunks": report.total_chunks,
+            "seconds": round(report.seconds, 1)}
+
+
+# ----------------------------------------------------------------------------- answering
+def _answer_all(qa: PaperQA, todo: list[QAItem], where: Corpus, items_path: Path, suffix: str | None,
+                progress: bool) -> None:
+    bar = tqdm(todo, desc="questions", unit="q", disable=not progress)
+    tally: dict[str, list[float]] = {"acc": [], "cited": [], "abstain": []}
+    with items_path.open("a", encoding="utf-8") as fh:
+        for item in bar:
+            question = f"{item.question} {suffix}".strip() if suffix else item.question
+            try:
+                answer = qa.ask(question)
+                row = score_item(item, answer, where.doc_ids)
+            except PaperQAError as err:  # a model/backend failure is recorded, the run goes on
+                log.warning("%s: %s", item.id, err)
+                row = _error_row(item, f"{type(err).__name__}: {err}")
+            except Exception as err:  # noqa: BLE001  (one bad item must not lose the others)
+                log.warning("%s: %s\n%s", item.id, err, traceback.format_exc())
+                row = _error_row(item, f"{type(err).__name__}: {err}")
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            _tally(tally, row)
+            bar.set_postfix({k: f"{sum(v) / len(v):.2f}" for k, v in tally.items() if v}, refresh=False)
+    bar.close()
+
+
+def _tally(tally: dict[str, list[float]], row: dict[str, Any]) -> None:
+    if row.get("label_correct") is not None:
+        tally["acc"].append(float(row["label_correct"]))
+    if row.get("gold_cited") is not None:
+        tally["cited"].append(float(row["gold_cited"]))
+    if not row["answerable"]:
+        tally["abstain"].append(float(row["cannot_answer"]))
+
+
+def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = None) -> dict[str, Any]:
+    """One item's scores from its ``Answer`` (pure: no model, no library)."""
+    doc_ids = doc_ids or {}
+    cited = [{"paper_id": r.paper_id, "doc_id": doc_ids.get(r.paper_id, r.paper_id), "title": r.title}
+             for r in _unique_papers(answer)]
+    has_gold = bool(item.gold_docs or item.gold_titles)
+    recall, precision = _gold_match(cited, item) if has_gold and not answer.cannot_answer else (None, None)
+    if has_gold and answer.cannot_answer:
+        recall = 0.0
+    in_context = [{"doc_id": doc_ids.get(c.chunk.paper_id, c.chunk.paper_id), "title": c.chunk.title}
+                  for c in answer.contexts]
+    label = None if answer.cannot_answer else metrics.parse_label(answer.text)
+    n_sent = len(answer.sentences)
+    return {
+        "id": item.id,
+        "question": item.question,
+        "type": item.type,
+        "answerable": item.answerable,
+        "answer": answer.text,
+        "cannot_answer": answer.cannot_answer,
+        "abstained_right": (answer.cannot_answer if not item.answerable else None),
+        "false_abstention": (answer.cannot_answer if item.answerable else None),
+        "label_gold": item.label,
+        "label_pred": label,
+        "label_correct": (label == item.label) if item.label else None,
+        "key_facts": item.key_facts,
+        "key_fact_score": (metrics.key_fact_score(item.key_facts, answer.text) if item.answerable else None),
+        "facts_missing": [f for f in item.key_facts if not metrics.fact_present(f, answer.text)],
+        "gold": item.gold_docs or item.gold_titles,
+        "gold_cited": (recall is not None and recall > 0) if has_gold and item.answerable else None,
+        "citation_recall": recall if item.answerable else None,
+        "citation_precision": precision if item.answerable else None,
+        "gold_in_context": (_gold_match(in_context, item)[0] or 0.0) > 0 if has_gold and item.answerable else None,
+        "cited": cited,
+        "sentences": n_sent,
+        "unsupported": len(answer.unsupported),
+        "unsupported_rate": (len(answer.unsupported) / n_sent) if n_sent else None,
+        "timings": answer.timings,
+        "usage": answer.usage,
+        "backend": answer.backend,
+        "model": answer.model,
+        "error": None,
+    }
+
+
+def _unique_papers(answer: Answer) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for ref in answer.references:
+        seen.setdefault(ref.paper_id, ref)
+    return list(seen.values())
+
+
+def _gold_match(cited: list[dict[str, str]], item: QAItem) -> tuple[float | None, float | None]:
+    """(recall over gold documents, precision over cited papers); gold by doc id, else by title."""
+    if item.gold_docs:
+        gold = set(item.gold_docs)
+        keys = [c["doc_id"] for c in cited]
+    else:
+        gold = {metrics.title_key(t) for t in item.gold_titles}
+        keys = [metrics.title_key(c["title"]) for c in cited]
+    recall = len(gold & set(keys)) / len(gold) if gold else None
+    precision = sum(k in gold for k in keys) / len(keys) if keys else None
+    return recall, precision
+
+
+def _error_row(item: QAItem, error: str) -> dict[str, Any]:
+    return {"id": item.id, "question": item.question, "type": item.type, "answerable": item.answerable,
+            "cannot_answer": False, "label_gold": item.label, "error": error}
+
+
+# ----------------------------------------------------------------------------- files and summary
+def _read_items(path: Path) -> Iterable[dict[str, Any]]:
+    if not path.exists():
+        return []
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    log.warning("%s: skipping a truncated line", path)
+    return rows
+
+
+def _done_ids(path: Path) -> set[str]:
+    """Ids already answered (errors are retried on resume)."""
+    return {r["id"] for r in _read_items(path) if not r.get("error")}
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate figures over item rows (the latest row per id wins, errors counted apart)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        latest[row["id"]] = row
+    ok = [r for r in latest.values() if not r.get("error")]
+    answerable = [r for r in ok if r["answerable"]]
+    unanswerable = [r for r in ok if not r["answerable"]]
+    m = metrics.mean
+
+    def rate(rs: list[dict[str, Any]], key: str) -> float | None:
+        return _round(m(float(r[key]) for r in rs if r.get(key) is not None))
+
+    total_s = [r["timings"].get("total_s") for r in ok if r.get("timings", {}).get("total_s") is not None]
+    first = [r["timings"]["first_token_s"] for r in ok if "first_token_s" in r.get("timings", {})]
+    prompt = [r["usage"].get("prompt_tokens", 0) for r in ok if r.get("usage")]
+    completion = [r["usage"].get("completion_tokens", 0) for r in ok if r.get("usage")]
+    labelled = [r for r in ok if r.get("label_gold")]
+    summary: dict[str, Any] = {
+        "items": len(latest),
+        "errors": len(latest) - len(ok),
+        "answerable": len(answerable),
+        "unanswerable": len(unanswerable),
+        "label_accuracy": rate(labelled, "label_correct"),
+        "label_coverage": _round(m(float(r.get("label_pred") is not None) for r in labelled)),
+        "key_fact_accuracy": _round(m(r.get("key_fact_score") for r in answerable)),
+        "gold_cited_rate": rate(answerable, "gold_cited"),
+        "citation_recall": rate(answerable, "citation_recall"),
+        "citation_precision": rate(answerable, "citation_precision"),
+        "gold_in_context_rate": rate(answerable, "gold_in_context"),
+        "abstention_unanswerable": rate(unanswerable, "cannot_answer"),
+        "false_abstention": rate(answerable, "cannot_answer"),
+        "unsupported_sentence_rate": _round(m(r.get("unsupported_rate") for r in ok)),
+        "latency_p50_s": _round(metrics.percentile(total_s, 50)) if total_s else None,
+        "latency_p95_s": _round(metrics.percentile(total_s, 95)) if total_s else None,
+        "latency_mean_s": _round(m(total_s)),
+        "first_token_p50_s": _round(metrics.percentile(first, 50)) if first else None,
+        "prompt_tokens_mean": _round(m(prompt), 1),
+        "completion_tokens_mean": _round(m(completion), 1),
+        "tokens_total": sum(prompt) + sum(completion),
+    }
+    if labelled:
+        summary["label_confusion"] = _confusion(labelled)
+    by_type: dict[str, dict[str, Any]] = {}
+    for kind in sorted({r["type"] for r in ok}):
+        rs = [r for r in ok if r["type"] == kind]
+        by_type[kind] = {"items": len(rs), "gold_cited_rate": rate(rs, "gold_cited"),
+                         "key_fact_accuracy": _round(m(r.get("key_fact_score") for r in rs)),
+                         "abstention_rate": rate(rs, "cannot_answer")}
+    summary["by_type"] = by_type
+    return summary
+
+
+def _confusion(rows: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """gold label -> predicted label (or "none") -> count."""
+    table: dict[str, dict[str, int]] = {}
+    for r in rows:
+        pred = r.get("label_pred") or ("abstained" if r.get("cannot_answer") else "none")
+        table.setdefault(r["label_gold"], {})
+        table[r["label_gold"]][pred] = table[r["label_gold"]].get(pred, 0) + 1
+    return table
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
