@@ -116,7 +116,7 @@ def build_app(qa: Any) -> gr.Blocks:
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         with gr.Row(elem_id="pq-header"):
             gr.Markdown("# paperqa-local\nAnswers from your papers, with the exact passage behind every citation.")
-            status = gr.Markdown(cb.status_line, elem_id="pq-status")
+            status = gr.Markdown(elem_id="pq-status")  # filled on load (a callable value would be a public API)
         with gr.Tabs():
             with gr.Tab("Ask", id="ask"):
                 turns = gr.State([])
@@ -156,7 +156,7 @@ def build_app(qa: Any) -> gr.Blocks:
                                        elem_id="pq-filter")
                     count = gr.Markdown(elem_id="pq-count")
                 table = gr.Dataframe(headers=render.LIBRARY_COLUMNS, interactive=False, wrap=True, max_height=560,
-                                     column_widths=["52%", "11%", "7%", "18%", "12%"], elem_id="pq-papers",
+                                     column_widths=["50%", "10%", "7%", "18%", "15%"], elem_id="pq-papers",
                                      datatype=["str", "str", "number", "str", "str"])
                 with gr.Row():
                     selected = gr.Textbox(label="Selected paper (click a row, or type an id / id prefix)", scale=4,
@@ -179,7 +179,8 @@ def build_app(qa: Any) -> gr.Blocks:
             for trigger, name in ((ask_btn.click, "chat"), (question.submit, "chat_submit"))
         ]
         stop_btn.click(cb.stop, [turns], chat_out, cancels=ask_events, queue=False, api_visibility="private")
-        clear_btn.click(cb.clear, None, chat_out, cancels=ask_events, queue=False, api_visibility="private")
+        for clear in (clear_btn.click, chatbot.clear):  # the chatbot's own trash button also forgets the turns
+            clear(cb.clear, None, chat_out, cancels=ask_events, queue=False, api_visibility="private")
         copy_btn.click(None, [markdown], None, js="(md) => { window.pqCopy(md); }", api_visibility="private")
         gr.api(cb.api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
 
@@ -195,6 +196,7 @@ def build_app(qa: Any) -> gr.Blocks:
         save_btn.click(cb.save_settings, controls, settings_status, api_visibility="private").then(
             cb.status_line, None, status, api_visibility="private")
         demo.load(cb.library, [query], table_out, api_visibility="private")
+        demo.load(cb.status_line, None, status, api_visibility="private")
     return demo
 
 

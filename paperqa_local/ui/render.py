@@ -196,8 +196,10 @@ def _turn_sources(turn_no: int, turn: Turn, open_: bool) -> str:
             f'<div class="pq-src-meta">{context_meta(ctx)}</div>'
             f'<blockquote class="pq-passage">{highlight_passage(ctx.text, claims)}</blockquote></div>'
         )
-    status = "cited" if answer and cited else ("no citations" if answer else "retrieved")
-    summary = f"Q{turn_no}: {esc(_short(turn.question, 70))} <span class='pq-muted'>· {len(turn.contexts)} {status}</span>"
+    n = len(turn.contexts)
+    n_cited = len(cited & {c.number for c in turn.contexts})
+    status = (f"{n_cited} of {n} cited" if n_cited else f"{n} retrieved, none cited") if answer else f"{n} retrieved"
+    summary = f"Q{turn_no}: {esc(_short(turn.question, 70))} <span class='pq-muted'>· {status}</span>"
     return (f'<details class="pq-turn" id="turn-{turn_no}"{" open" if open_ else ""}>'
             f"<summary>{summary}</summary>{''.join(cards)}</details>")
 
