@@ -19,7 +19,7 @@ from paperqa_local.settings import Settings
 
 RUN_KEYS = {"kind", "name", "dataset", "beir", "split", "modes", "limit", "corpus", "out", "index_home",
             "question_suffix", "variants"}
-PATH_KEYS = ("dataset", "beir", "corpus", "index_home")
+PATH_KEYS = ("dataset", "beir", "corpus", "index_home", "out")
 
 
 def add_eval_parser(subparsers: Any, parents: list[argparse.ArgumentParser] | None = None) -> argparse.ArgumentParser:

@@ -85,6 +85,7 @@ def run_qa_eval(
         qa = PaperQA(settings=qa_settings)
         try:
             index = _index(qa, where, progress)
+            _warm_up(qa, todo[0].question)
             _answer_all(qa, todo, where, items_path, question_suffix, progress)
         finally:
             qa.close()
@@ -137,6 +138,20 @@ def _index(qa: PaperQA, where: Corpus, progress: bool) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- answering
+def _warm_up(qa: PaperQA, question: str) -> None:
+    """Load the embedder, keyword index and model before the first timed answer.
+
+    Otherwise the first item's latency holds the loading (or not, depending on whether the
+    index had to be built), and a model that cannot load fails every item one by one
+    instead of stopping the run with one clear error.
+    """
+    qa.search(question, k=1)
+    if qa.settings.llm != "extractive":
+        from paperqa_local.llms import get_llm
+
+        get_llm(qa.settings)
+
+
 def _answer_all(qa: PaperQA, todo: list[QAItem], where: Corpus, items_path: Path, suffix: str | None,
                 progress: bool) -> None:
     bar = tqdm(todo, desc="questions", unit="q", disable=not progress)

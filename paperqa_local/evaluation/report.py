@@ -106,12 +106,14 @@ def write_qa_report(summary: dict[str, Any], rows: list[dict[str, Any]], out: Pa
           f"{summary['name']} ({summary['items']} questions)", out / "qa_metrics.png")
     _qa_latency(rows, out / "qa_latency.png")
     s = summary
+    # the model the answers name (the settings' ``model`` is the local one, whatever the backend)
+    model = next((r["model"] for r in rows if r.get("model")), s["settings"].get("model"))
     lines = [
         f"# QA: {s['name']}",
         "",
         f"Dataset `{s['dataset']}` ({s['format']} format), corpus `{s['corpus']}`: {s['items']} questions "
         f"({s['answerable']} answerable, {s['unanswerable']} unanswerable, {s['errors']} errors); "
-        f"backend `{s['settings'].get('llm')}` / `{s['settings'].get('model')}`.",
+        f"backend `{s['settings'].get('llm')}` / `{model}`.",
         "",
         "| metric | value |",
         "|---|---|",
