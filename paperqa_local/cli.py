@@ -29,7 +29,7 @@ def _settings_parent(default: Any = None) -> argparse.ArgumentParser:
 
     Sub-commands get ``default=SUPPRESS`` so a flag given before the command is not reset after it.
     """
-    parent = argparse.ArgumentParser(add_help=False)
+    parent = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     group = parent.add_argument_group("settings (also PAPERQA_<NAME> env vars or a TOML file)")
     group.add_argument("--config", type=Path, default=default, help="TOML settings file (default <home>/settings.toml)")
     for name, field in Settings.model_fields.items():
@@ -56,13 +56,13 @@ def _flag_type(annotation: Any) -> tuple[Any, list[str] | None]:
 
 def build_parser() -> argparse.ArgumentParser:
     settings = _settings_parent(argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(prog="paperqa-local", parents=[_settings_parent()],
+    parser = argparse.ArgumentParser(prog="paperqa-local", parents=[_settings_parent()], allow_abbrev=False,
                                      description="Local, citation-first answers about research papers.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help_, description=help_, parents=[settings])
+        return sub.add_parser(name, help=help_, description=help_, parents=[settings], allow_abbrev=False)
 
     p = command("index", "Index papers: files, folders (recursive) or globs")
     p.add_argument("paths", nargs="+")

@@ -20,6 +20,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+
+def _quiet_bm25s() -> None:
+    """bm25s sets its own logger to DEBUG on import: keep its chatter out of user output."""
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+
 TOKEN_RE = re.compile(r"(?u)\b\w\w+\b")
 META = "meta.json"
 STEM = True  # Porter stemming: +nDCG@10 on SciFact (see the library helper's report)
@@ -68,6 +73,8 @@ class KeywordIndex:
         """Index ``texts`` (one per chunk id) and save them tagged with ``generation``."""
         import bm25s
 
+        _quiet_bm25s()
+
         self.ids = list(ids)
         self.generation = generation
         self._bm25 = None
@@ -92,6 +99,8 @@ class KeywordIndex:
     def load(self, generation: int) -> bool:
         """Load the saved index if it was built for ``generation``; False when it must be rebuilt."""
         import bm25s
+
+        _quiet_bm25s()
 
         try:
             meta = json.loads((self.folder / META).read_text(encoding="utf-8"))

@@ -71,11 +71,13 @@ class Library:
         self.settings = settings
         self.embedder = embedder
         self.chunker = Chunker(settings.chunk_size, settings.chunk_overlap)
-        self.name = settings.collection_name
+        base = settings.collection_name
         self.client = _connect(settings)
-        folder = self.name if not settings.chroma_url else f"{self.name}@{_server_tag(settings.chroma_url)}"
+        folder = base if not settings.chroma_url else f"{base}@{_server_tag(settings.chroma_url)}"
         self.folder = Path(settings.home) / "libraries" / folder
         self.manifest = Manifest(self.folder / "manifest.sqlite")
+        # On a server, several library homes may share one Chroma: each gets its own collection.
+        self.name = base + (f"-{self.manifest.library_id[:8]}" if settings.chroma_url else "")
         self.keywords = KeywordIndex(self.folder / "bm25")
         self.collection = self._open_collection()
         self._max_batch = _max_batch(self.client)

@@ -13,7 +13,10 @@ from pathlib import Path
 
 def _tiktoken_cache() -> str | None:
     """llama-index-core ships cl100k_base and o200k_base; point tiktoken at them."""
-    spec = importlib.util.find_spec("llama_index.core")
+    try:
+        spec = importlib.util.find_spec("llama_index.core")
+    except ModuleNotFoundError:
+        return None
     if spec is None or not spec.submodule_search_locations:
         return None
     path = Path(list(spec.submodule_search_locations)[0]) / "_static" / "tiktoken_cache"

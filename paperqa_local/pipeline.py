@@ -15,6 +15,7 @@ from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
 from paperqa_local.chunking import count_tokens
+from paperqa_local.coverage import TermStats, question_coverage
 from paperqa_local.embedding import Embedder
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evidence import Evidence, select_evidence
@@ -59,6 +60,8 @@ class PaperQA:
         self.sentence_vectors = SentenceVectors(self.embedder.embed)
         self.library = Library(s, self.embedder)
         self.retriever = Retriever(self.library, self.embedder, self.sentence_vectors)
+        manifest = self.library.manifest
+        self.term_stats = TermStats(lambda: (manifest.generation, manifest.texts()[1]))
 
     def add(self, paths: str | Path | Sequence[str | Path], progress: bool = True,
             on_progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
@@ -146,8 +149,10 @@ class PaperQA:
 
         timings = {"retrieval_s": round(retrieval_s, 3), "evidence_s": round(evidence_s, 3)}
         fields: dict[str, Any] = {"backend": s.llm, "model": self._model_label(s), "timings": timings, "usage": {}}
-        if not evidence.contexts or evidence.best_relevance < s.min_relevance:
-            log.info("best relevance %.3f below %.3f: not answered", evidence.best_relevance, s.min_relevance)
+        coverage = question_coverage(question, evidence.contexts, self.term_stats.idf(self.library.manifest.generation))
+        if not evidence.contexts or evidence.best_relevance < s.min_relevance or coverage < s.min_coverage:
+            log.info("relevance %.3f (min %.3f), coverage %.3f (min %.3f): not answered",
+                     evidence.best_relevance, s.min_relevance, coverage, s.min_coverage)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             yield Event("answer", answer=not_answered(shown, evidence.contexts, **fields))
             return

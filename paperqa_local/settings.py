@@ -57,6 +57,7 @@ class Settings(BaseModel):
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
     min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
+    min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")

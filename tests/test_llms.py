@@ -69,7 +69,7 @@ def test_local_close_stops_generation_and_stop_strings(local: LocalLLM) -> None:
 
 
 def test_local_backend_unavailable_names_the_install_command(home: Path) -> None:
-    settings = Settings.load(home=home, llm="local")  # empty <home>/models
+    settings = Settings.load(home=home, llm="local", models_dir=home / "models")  # empty models folder
     with pytest.raises(BackendUnavailable, match=r"not installed: run `paperqa-local models install qwen2\.5-coder-1\.5b"):
         get_llm(settings)
 
