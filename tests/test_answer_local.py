@@ -52,7 +52,8 @@ def test_local_stream_can_be_stopped(seeds_qa: PaperQA) -> None:
 
 def test_openai_backend_against_a_real_server(seeds_qa: PaperQA) -> None:
     port = free_port()
-    model = resolve_model(FAST, seeds_qa.settings.models_path)
+    # the default model behind llama.cpp's own server, as a user would run it
+    model = resolve_model(seeds_qa.settings.model, seeds_qa.settings.models_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "fast",
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
