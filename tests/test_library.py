@@ -329,20 +329,25 @@ def test_unreachable_server_is_one_clear_error(tmp_path, embedder) -> None:
         Library(Settings.load(home=tmp_path, chroma_url=url), embedder)
 
 
-def test_server_collection_of_another_home_is_refused(request, tmp_path, embedder) -> None:
+def test_two_homes_share_one_server_without_mixing(request, tmp_path, embedder) -> None:
     settings = _settings(request, tmp_path / "a", "server", chunk_size=96, chunk_overlap=next(_overlaps))
     folder = tmp_path / "papers"
     folder.mkdir()
     _write_paper(folder / "comet.md", "comet")
     first = Library(settings, embedder)
+    second = None
     try:
         first.add([folder], progress=False)
-        with pytest.raises(LibraryError, match="belongs to another library home"):
-            Library(settings.with_overrides(home=tmp_path / "b"), embedder)
-        assert first.stats()["vectors"] > 0  # nothing was deleted
+        vectors = first.stats()["vectors"]
+        second = Library(settings.with_overrides(home=tmp_path / "b"), embedder)
+        assert second.name != first.name  # its own collection on the same server
+        assert second.papers() == [] and second.stats()["vectors"] == 0
+        assert first.stats()["vectors"] == vectors > 0  # nothing of the first home was touched
     finally:
-        first.client.delete_collection(first.name)
-        first.close()
+        for lib in (first, second):
+            if lib is not None:
+                lib.client.delete_collection(lib.name)
+                lib.close()
 
 
 def test_unknown_embedding_model_is_a_model_error(tmp_path) -> None:
