@@ -28,7 +28,7 @@ from paperqa_local.chunking import Chunker
 from paperqa_local.errors import LibraryError, PaperQAError, ReaderError
 from paperqa_local.keyword_index import KeywordIndex
 from paperqa_local.manifest import FileRecord, Manifest
-from paperqa_local.records import Chunk, FileFailure, Hit, IndexReport, Paper, PaperInfo
+from paperqa_local.records import Chunk, FileFailure, Hit, IndexReport, Paper, PaperInfo, file_sha256
 
 if TYPE_CHECKING:
     from paperqa_local.embedding import Embedder
@@ -228,7 +228,7 @@ class Library:
         key = str(path)
         try:
             stat = path.stat()
-            sha = _sha256(path)
+            sha = file_sha256(path)
         except OSError as err:
             self._fail(report, key, err.strerror or str(err))
             return None
@@ -536,14 +536,6 @@ def _max_batch(client: Any) -> int:
         return max(1, min(int(client.get_max_batch_size()), 4096))
     except Exception:  # noqa: BLE001
         return 1000
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _reason(err: ReaderError, path: Path) -> str:

@@ -5,7 +5,6 @@ Kept free of Gradio so the rules are unit-tested on their own.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import re
 import shutil
@@ -13,6 +12,7 @@ import unicodedata
 from pathlib import Path
 
 from paperqa_local.errors import LibraryError, SettingsError
+from paperqa_local.records import file_sha256
 
 LOOPBACK_NAMES = {"localhost", "127.0.0.1", "::1", "ip6-localhost"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -72,14 +72,6 @@ def safe_filename(name: str, default: str = "upload") -> str:
     return base[:MAX_NAME]
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_size(path: Path, max_mb: float, shown_name: str | None = None) -> None:
     """Raise LibraryError when a file is over the upload cap."""
     size = path.stat().st_size
@@ -96,7 +88,7 @@ def store_upload(src: Path, uploads_dir: Path, original_name: str, max_mb: float
     src = Path(src)
     check_size(src, max_mb, original_name)
     uploads_dir.mkdir(parents=True, exist_ok=True)
-    target = uploads_dir / f"{file_digest(src)[:12]}-{safe_filename(original_name)}"
+    target = uploads_dir / f"{file_sha256(src)[:12]}-{safe_filename(original_name)}"
     resolved = target.resolve()
     if resolved.parent != uploads_dir.resolve():  # belt and braces: never outside uploads/
         raise LibraryError(f"{original_name}: unsafe file name")
