@@ -32,7 +32,10 @@ def _has_glob(text: str) -> bool:
 def discover(
     inputs: Sequence[str | Path], max_file_mb: float = 200.0, supported: Iterable[str] | None = None
 ) -> tuple[list[Path], list[FileFailure]]:
-    """Expand inputs into readable candidate files (absolute, sorted, de-duplicated) and FileFailures.
+    """Expand inputs into readable candidate files and FileFailures.
+
+    Files come absolute and de-duplicated, in the order the inputs were given and sorted within each input, so
+    the result does not depend on where the inputs happen to live on disk.
 
     Folders are walked recursively and glob patterns ("papers/*.pdf", "**") expanded; hidden files and OS junk
     inside them are skipped silently. Missing paths, unreadable folders/files, unsupported extensions and files
@@ -42,6 +45,7 @@ def discover(
         from paperqa_local.readers import SUPPORTED_EXTENSIONS as supported
     exts = frozenset(supported)
     found: set[Path] = set()
+    ordered: list[Path] = []
     failures: list[FileFailure] = []
     limit = max_file_mb * 1024 * 1024
 
@@ -89,6 +93,7 @@ def discover(
             failures.append(FileFailure(str(path), "not found"))
 
     for item in inputs:
+        before = set(found)
         text = os.path.expanduser(str(item))
         path = Path(text)
         if _has_glob(text) and not path.exists():
@@ -100,6 +105,7 @@ def discover(
                     add(Path(match), explicit=False)
         else:
             add(path, explicit=True)
+        ordered += sorted(found - before)
 
     unique_failures = {(f.path, f.reason): f for f in failures}
-    return sorted(found), sorted(unique_failures.values(), key=lambda f: (f.path, f.reason))
+    return ordered, sorted(unique_failures.values(), key=lambda f: (f.path, f.reason))
