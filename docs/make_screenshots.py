@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             report = qa.add([ROOT / "seeds"], progress=True)
             print(f"indexed seeds/ in {time.perf_counter() - t0:.0f}s: {report.summary()}", flush=True)
+        qa.warm_up()  # as `paperqa-local ui` does at start-up: the shown timings are a warm answer's
         demo = launch(qa, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
         try:
             with sync_playwright() as pw:

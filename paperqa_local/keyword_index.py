@@ -75,14 +75,13 @@ class KeywordIndex:
 
         _quiet_bm25s()
 
-        self.ids = list(ids)
-        self.generation = generation
-        self._bm25 = None
-        if self.ids:
-            corpus = [tokenize(t) for t in texts]
+        bm25 = None
+        if ids:
             bm25 = bm25s.BM25()
-            bm25.index(corpus, show_progress=False)
-            self._bm25 = bm25
+            bm25.index([tokenize(t) for t in texts], show_progress=False)
+        # swapped in together, generation last: a reader never sees a new generation with an old or no index
+        self.ids, self._bm25 = list(ids), bm25
+        self.generation = generation
         self._save()
 
     def _save(self) -> None:

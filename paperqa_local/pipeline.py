@@ -95,25 +95,41 @@ class PaperQA:
     def close(self) -> None:
         self.library.close()
 
+    def warm_up(self) -> None:
+        """Load the embedder, keyword index and answer model now, and have a local model read the fixed
+        system prompt once, so the first question costs what every later one does (the UI runs this in the
+        background at start-up; evals run it before timing). A model that cannot load fails here, clearly."""
+        if self.settings.llm == "local":
+            messages = [{"role": "system", "content": self.prompts.render("system")},
+                        {"role": "user", "content": "Hello"}]
+            for _ in self._generate(messages, self.settings, max_tokens=1):
+                pass
+        elif self.settings.llm == "openai":
+            from paperqa_local.llms import get_llm
+
+            get_llm(self.settings)  # checks the endpoint; generates nothing (a hosted model costs money)
+        self.retriever.retrieve("warm up", self.settings, k=1)
+
     # ----------------------------------------------------------------- answers
-    def ask(self, question: str, **overrides: Any) -> Answer:
-        """Answer ``question`` from the indexed papers (see ``stream`` for the steps)."""
-        return _final(self.stream(question, **overrides))
+    def ask(self, question: str, *, instruction: str | None = None, **overrides: Any) -> Answer:
+        """Answer ``question`` from the indexed papers (see ``stream`` for the steps and ``instruction``)."""
+        return _final(self.stream(question, instruction=instruction, **overrides))
 
-    def chat(self, history: History, question: str, **overrides: Any) -> Answer:
+    def chat(self, history: History, question: str, *, instruction: str | None = None, **overrides: Any) -> Answer:
         """Answer a follow-up: it is first rewritten as a stand-alone question, then answered."""
-        return _final(self.stream_chat(history, question, **overrides))
+        return _final(self.stream_chat(history, question, instruction=instruction, **overrides))
 
-    def stream_chat(self, history: History, question: str, **overrides: Any) -> Iterator[Event]:
+    def stream_chat(self, history: History, question: str, *, instruction: str | None = None,
+                    **overrides: Any) -> Iterator[Event]:
         s = self.settings.with_overrides(**overrides)
         turns = _turns(history)
         if not turns:
-            yield from self.stream(question, **overrides)
+            yield from self.stream(question, instruction=instruction, **overrides)
             return
         t0 = time.perf_counter()
         standalone = self.condense(turns, question, s)
         condense_s = time.perf_counter() - t0
-        for event in self.stream(standalone, _display_question=question, **overrides):
+        for event in self.stream(standalone, _display_question=question, instruction=instruction, **overrides):
             if event.answer is not None:
                 event.answer.standalone_question = standalone
                 event.answer.timings["condense_s"] = round(condense_s, 3)
@@ -130,9 +146,12 @@ class PaperQA:
         text = text.splitlines()[0].strip().strip('"') if text else ""
         return text if len(text) > 3 else question
 
-    def stream(self, question: str, _display_question: str | None = None, **overrides: Any) -> Iterator[Event]:
+    def stream(self, question: str, _display_question: str | None = None, *, instruction: str | None = None,
+               **overrides: Any) -> Iterator[Event]:
         """Yield an "evidence" event, then "token" events, then one "answer" event.
 
+        ``instruction`` (say, "Begin your answer with Yes, No or Maybe.") goes to the model after the question
+        and nowhere else: retrieval and the does-the-evidence-answer check see the question alone.
         Closing the generator (a UI stop button) stops the model mid-answer.
         """
         question = question.strip()
@@ -168,8 +187,9 @@ class PaperQA:
         else:
             messages = [
                 {"role": "system", "content": self.prompts.render("system")},
-                {"role": "user", "content": self.prompts.render("answer", context=evidence.prompt_block(),
-                                                                question=question)},
+                {"role": "user", "content": self.prompts.render(
+                    "answer", context=evidence.prompt_block(),
+                    question=f"{question} {instruction.strip()}" if instruction else question)},
             ]
             for token in self._generate(messages, s, usage=usage):
                 if not parts:
@@ -179,7 +199,7 @@ class PaperQA:
         timings["llm_s"] = round(time.perf_counter() - t0 - evidence_s, 3)
         fields["usage"] = usage
         answer = build_answer(shown, "".join(parts), evidence.contexts, self.sentence_vectors,
-                              s.support_threshold, **fields)
+                              s.support_threshold, raw_text="".join(parts), **fields)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event("answer", answer=answer)
 

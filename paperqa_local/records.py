@@ -246,6 +246,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)  # evidence_s, first_token_s, total_s ...
     usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
     standalone_question: str | None = None  # the rewritten follow-up, in chat
+    raw_text: str = ""  # the model's own words before citation checks; kept when they were judged not an answer
 
     @property
     def citations(self) -> list[int]:
@@ -293,6 +294,7 @@ class Answer:
             "timings": self.timings,
             "usage": self.usage,
             "standalone_question": self.standalone_question,
+            "raw_text": self.raw_text,
         }
 
 

@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused, re-ranked by best sentence, capped per paper.
 
-Reciprocal rank fusion is the default because it needs no score calibration between the
-two retrievers; a min-max weighted sum is available for measurement (see evals/).
+The default fusion is a weighted sum of min-max normalised scores: on SciFact (809 train
+claims) it beats reciprocal rank fusion by about 0.015 nDCG@10 (``evals/configs/scifact_sweep.toml``);
+reciprocal rank fusion, which needs no score calibration, is a setting away.
 Chunk vectors dilute a one-sentence fact among the rest of the abstract, so the top fused
 candidates get a third ranking, by the similarity of their single best sentence to the query.
 """
@@ -71,6 +72,11 @@ class Retriever:
     def retrieve(self, query: str, settings: Settings, k: int | None = None, mode: str | None = None) -> list[Hit]:
         k = k or settings.k
         mode = mode or settings.retrieval_mode
+        dense, sparse = self.candidates(query, settings, k, mode)
+        return self.rank(query, dense, sparse, settings, k, mode)
+
+    def candidates(self, query: str, settings: Settings, k: int, mode: str) -> tuple[list[Hit], list[Hit]]:
+        """The dense and BM25 candidate lists (each empty when ``mode`` does not use it), best first."""
         n = max(settings.candidates, k)
         dense: list[Hit] = []
         sparse: list[Hit] = []
@@ -82,6 +88,12 @@ class Retriever:
             sparse = self.library.bm25_search(query, n)
             for rank, hit in enumerate(sparse, start=1):
                 hit.rank_bm25 = rank
+        return dense, sparse
+
+    def rank(self, query: str, dense: list[Hit], sparse: list[Hit], settings: Settings, k: int,
+             mode: str) -> list[Hit]:
+        """Fuse, re-rank and cap the candidates; sets each hit's ``score``. Settings sweeps call this on
+        cached candidates (copies: the hits are modified)."""
         if mode == "dense":
             fused = [_scored(h, h.dense or 0.0) for h in dense]
         elif mode == "bm25":

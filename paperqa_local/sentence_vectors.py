@@ -16,7 +16,7 @@ class SentenceVectors:
     def __init__(self, embed: Callable[[list[str]], np.ndarray], max_items: int = 20000) -> None:
         self._embed = embed
         self._memo: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._max = max_items
+        self.max_items = max_items  # a settings sweep raises it to keep every candidate sentence
         self._lock = threading.Lock()
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -28,6 +28,6 @@ class SentenceVectors:
             for text in texts:
                 self._memo[text] = fresh.get(text, self._memo.get(text))
                 self._memo.move_to_end(text)
-            while len(self._memo) > self._max:
+            while len(self._memo) > self.max_items:
                 self._memo.popitem(last=False)
         return np.stack(rows) if rows else np.zeros((0, 0), dtype=np.float32)

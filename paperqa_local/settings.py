@@ -46,13 +46,14 @@ class Settings(BaseModel):
     k: int = Field(6, ge=1, le=100, description="Passages given to the model")
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode")
-    fusion: Literal["rrf", "weighted"] = Field("rrf", description="How dense and BM25 rankings are fused")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant")
+    fusion: Literal["rrf", "weighted"] = Field(
+        "weighted", description="How dense and BM25 rankings are fused: weighted min-max scores or reciprocal ranks")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion = rrf)")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
-    bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion")
+    bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 ranking in fusion")
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
     rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
-    sentence_weight: float = Field(1.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")
+    sentence_weight: float = Field(2.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")
 
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")

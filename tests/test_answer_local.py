@@ -10,7 +10,7 @@ import pytest
 from paperqa_local.llms.models import resolve_model
 from paperqa_local.pipeline import PaperQA
 
-from conftest import free_port, stop_process, wait_for_port
+from conftest import MODELS_DIR, free_port, stop_process, wait_for_port
 
 pytestmark = pytest.mark.integration
 
@@ -50,6 +50,16 @@ def test_local_stream_can_be_stopped(seeds_qa: PaperQA) -> None:
     assert seeds_qa.ask(QUESTIONS[0][0], llm="local", model=FAST, max_tokens=60).contexts
 
 
+def test_instruction_shapes_the_local_answer(seeds_qa: PaperQA) -> None:
+    from paperqa_local.evaluation.metrics import parse_label
+    from paperqa_local.evaluation.qa_eval import LABEL_INSTRUCTION
+
+    answer = seeds_qa.ask("Can FFCV train an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?",
+                          instruction=LABEL_INSTRUCTION, model=FAST, max_tokens=60)
+    assert not answer.cannot_answer, answer.text
+    assert parse_label(answer.text) == "yes", answer.text
+
+
 def test_openai_backend_against_a_real_server(seeds_qa: PaperQA) -> None:
     port = free_port()
     # the default model behind llama.cpp's own server, as a user would run it
@@ -67,3 +77,23 @@ def test_openai_backend_against_a_real_server(seeds_qa: PaperQA) -> None:
         assert answer.usage.get("completion_tokens", 0) > 0
     finally:
         stop_process(proc)
+
+
+def test_warm_up_loads_the_model_and_reads_the_system_prompt_once(seeds_home) -> None:
+    from paperqa_local.llms import get_llm
+
+    # n_ctx=3072: a model instance no other test has touched, so its KV cache starts empty (last in this
+    # module: a third loaded model evicts the least recent one)
+    qa = PaperQA(home=seeds_home, models_dir=MODELS_DIR, model=FAST, n_ctx=3072)
+    try:
+        qa.warm_up()
+        llm = get_llm(qa.settings)
+        warm = llm._llm.input_ids[: llm._llm.n_tokens].tolist()
+        system = llm.prompt_tokens([{"role": "system", "content": qa.prompts.render("system")},
+                                    {"role": "user", "content": QUESTIONS[0][0]}])
+        shared = llm._llm.longest_token_prefix(warm, system)
+        assert shared > 40  # the system prompt is in the KV cache already
+        answer = qa.ask(QUESTIONS[0][0], max_tokens=40)
+        assert answer.usage["cached_tokens"] >= shared, answer.usage
+    finally:
+        qa.close()

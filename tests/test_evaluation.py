@@ -255,6 +255,15 @@ def test_score_item_citations_by_doc_id_and_title() -> None:
     assert row["label_pred"] == "yes" and row["label_correct"] is True and row["gold_in_context"] is True
     assert [c["doc_id"] for c in row["cited"]] == ["42", "7"]
 
+    # the citation check refused the model's "Yes, ..." (not stated in the passages): the answer has no label,
+    # the model's own verdict is still recorded, apart
+    refused = _answer("", [], cannot=True)
+    refused.raw_text = "Yes, it does [1]."
+    row = score_item(by_doc, refused, {"pm-42": "42"})
+    assert row["label_pred"] is None and row["label_correct"] is False
+    assert row["label_model"] == "yes" and row["label_model_correct"] is True
+    assert summarize([row])["label_accuracy_model"] == 1.0 and summarize([row])["label_accuracy"] == 0.0
+
     by_title = QAItem(id="2", question="q", gold_titles=["FFCV: Accelerating Training"], key_facts=["FFCV"])
     row = score_item(by_title, _answer("Use ffcv [1].", [("h1", "ffcv accelerating training"), ("h2", "Other")]))
     assert (row["citation_recall"], row["citation_precision"], row["key_fact_score"]) == (1.0, 0.5, 1.0)

@@ -42,6 +42,30 @@ def test_extractive_answer_cites_ffcv(seeds_qa: PaperQA) -> None:
     assert answer.timings["evidence_s"] > 0 and answer.timings["total_s"] >= answer.timings["evidence_s"]
 
 
+def test_instruction_goes_to_the_model_not_to_retrieval(seeds_qa: PaperQA) -> None:
+    # "Begin your answer with Yes, No or Maybe." holds rare words: were it part of the question, retrieval
+    # and the does-the-evidence-answer check would see them, and every labelled question would be refused
+    plain = seeds_qa.ask(FFCV_QUESTION, llm="extractive")
+    told = seeds_qa.ask(FFCV_QUESTION, llm="extractive", instruction="Begin your answer with Yes, No or Maybe.")
+    assert not told.cannot_answer and told.question == FFCV_QUESTION
+    assert [c.chunk.id for c in told.contexts] == [c.chunk.id for c in plain.contexts]
+
+
+def test_instruction_reaches_the_model_prompt(seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    prompts: list[list[dict[str, str]]] = []
+
+    def fake_generate(messages, settings, max_tokens=None, usage=None):  # noqa: ANN001, ANN202
+        prompts.append(messages)
+        yield "FFCV trains an ImageNet ResNet-50 model to 75% in only 20 mins on a single machine [1]."
+
+    monkeypatch.setattr(seeds_qa, "_generate", fake_generate)
+    answer = seeds_qa.chat([("What is FFCV?", "A data loading library [1].")], FFCV_QUESTION, llm="local",
+                           instruction="Begin your answer with Yes, No or Maybe.")
+    user = prompts[-1][-1]["content"]
+    assert user.rstrip().splitlines()[-2].endswith("Begin your answer with Yes, No or Maybe.")
+    assert not answer.cannot_answer and answer.raw_text.startswith("FFCV trains")
+
+
 def test_unanswerable_question_gets_plain_not_answered(seeds_qa: PaperQA) -> None:
     answer = seeds_qa.ask(UNANSWERABLE, llm="extractive")
     assert answer.cannot_answer

@@ -62,7 +62,7 @@ def run_qa_eval(
 
     ``corpus``: a ``corpus.jsonl`` (or a folder holding one) or paper files/folders to index;
     by default the ``corpus.jsonl`` beside the dataset, else the library in ``settings.home``
-    as it is. ``question_suffix`` is appended to every question sent to the model (PubMedQA
+    as it is. ``question_suffix`` is appended to every question in the model's prompt only (PubMedQA
     gets ``LABEL_INSTRUCTION`` unless ``prompts_dir`` is set or the backend is extractive).
     """
     from paperqa_local.pipeline import PaperQA
@@ -85,7 +85,7 @@ def run_qa_eval(
         qa = PaperQA(settings=qa_settings)
         try:
             index = _index(qa, where, progress)
-            _warm_up(qa, todo[0].question)
+            qa.warm_up()  # loading is not timed; a model that cannot load stops the run with one error
             _answer_all(qa, todo, where, items_path, question_suffix, progress)
         finally:
             qa.close()
@@ -138,29 +138,14 @@ def _index(qa: PaperQA, where: Corpus, progress: bool) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- answering
-def _warm_up(qa: PaperQA, question: str) -> None:
-    """Load the embedder, keyword index and model before the first timed answer.
-
-    Otherwise the first item's latency holds the loading (or not, depending on whether the
-    index had to be built), and a model that cannot load fails every item one by one
-    instead of stopping the run with one clear error.
-    """
-    qa.search(question, k=1)
-    if qa.settings.llm != "extractive":
-        from paperqa_local.llms import get_llm
-
-        get_llm(qa.settings)
-
-
 def _answer_all(qa: PaperQA, todo: list[QAItem], where: Corpus, items_path: Path, suffix: str | None,
                 progress: bool) -> None:
     bar = tqdm(todo, desc="questions", unit="q", disable=not progress)
     tally: dict[str, list[float]] = {"acc": [], "cited": [], "abstain": []}
     with items_path.open("a", encoding="utf-8") as fh:
         for item in bar:
-            question = f"{item.question} {suffix}".strip() if suffix else item.question
             try:
-                answer = qa.ask(question)
+                answer = qa.ask(item.question, instruction=suffix)
                 row = score_item(item, answer, where.doc_ids)
             except PaperQAError as err:  # a model/backend failure is recorded, the run goes on
                 log.warning("%s: %s", item.id, err)
@@ -196,6 +181,7 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
     in_context = [{"doc_id": doc_ids.get(c.chunk.paper_id, c.chunk.paper_id), "title": c.chunk.title}
                   for c in answer.contexts]
     label = None if answer.cannot_answer else metrics.parse_label(answer.text)
+    model_label = metrics.parse_label(answer.raw_text) if answer.raw_text else None
     n_sent = len(answer.sentences)
     return {
         "id": item.id,
@@ -209,6 +195,9 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "label_gold": item.label,
         "label_pred": label,
         "label_correct": (label == item.label) if item.label else None,
+        # the model's own verdict, before the citation check could turn its answer into "not answered"
+        "label_model": model_label,
+        "label_model_correct": (model_label == item.label) if item.label else None,
         "key_facts": item.key_facts,
         "key_fact_score": (metrics.key_fact_score(item.key_facts, answer.text) if item.answerable else None),
         "facts_missing": [f for f in item.key_facts if not metrics.fact_present(f, answer.text)],
@@ -299,6 +288,7 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "unanswerable": len(unanswerable),
         "label_accuracy": rate(labelled, "label_correct"),
         "label_coverage": _round(m(float(r.get("label_pred") is not None) for r in labelled)),
+        "label_accuracy_model": rate(labelled, "label_model_correct"),
         "key_fact_accuracy": _round(m(r.get("key_fact_score") for r in answerable)),
         "gold_cited_rate": rate(answerable, "gold_cited"),
         "citation_recall": rate(answerable, "citation_recall"),

@@ -14,6 +14,7 @@ RETRIEVAL_COLUMNS = (("ndcg@10", "nDCG@10"), ("recall@10", "Recall@10"), ("recal
 QA_ROWS = (
     ("label_accuracy", "yes/no/maybe accuracy"),
     ("label_coverage", "answers with a parsable label"),
+    ("label_accuracy_model", "yes/no/maybe accuracy of the model's own verdict (before the citation check)"),
     ("key_fact_accuracy", "key-fact accuracy (answerable)"),
     ("gold_cited_rate", "gold paper cited (answerable)"),
     ("citation_recall", "citation recall"),
@@ -192,6 +193,9 @@ def write_sweep_report(sweep: dict[str, Any], out: Path) -> Path:
     variants = sweep["variants"]
     modes = list(dict.fromkeys(m for v in variants.values() for m in v["modes"]))
     lines = [f"# Retrieval sweep: {sweep['name']}", "", f"Dataset `{sweep['dataset']}`.", "",
+             "Variants over one index share each query's dense and BM25 candidates, retrieved once outside the "
+             "timings: p50 ms times fusion, re-ranking and capping alone (the first hybrid variant of each index "
+             "also embeds the candidates' sentences, which later variants find memoised).", "",
              "| variant | overrides | mode | " + " | ".join(label for _, label in RETRIEVAL_COLUMNS) + " | p50 ms |",
              "|---" * (len(RETRIEVAL_COLUMNS) + 4) + "|"]
     for vname, v in variants.items():

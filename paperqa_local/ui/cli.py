@@ -42,6 +42,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from paperqa_local.ui.app import launch
 
     qa = PaperQA(settings=settings)
+    threading.Thread(target=_warm_up, args=(qa,), name="warm-up", daemon=True).start()
     demo = launch(qa, host=host, port=port, auth=creds, prevent_thread_lock=True)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"paperqa-local UI: http://{shown}:{demo.server_port}  (library {settings.home}; Ctrl-C to stop)",
@@ -54,3 +55,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         demo.close()
         qa.close()
     return 0
+
+
+def _warm_up(qa: Any) -> None:
+    """Models load while the page opens; a failure here is logged and shown again when a question is asked."""
+    try:
+        qa.warm_up()
+    except Exception as err:  # noqa: BLE001  (the UI must come up whatever the model does)
+        log.warning("warm-up: %s", err)
