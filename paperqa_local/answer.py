@@ -22,6 +22,8 @@ from paperqa_local.records import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text import content_words, numbers, split_sentences
 
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
+_VERDICT = re.compile(r"^\W*(?:yes|no|maybe)\b", re.IGNORECASE)
+_VERDICT_WORDS = frozenset({"yes", "no", "maybe"})
 _MARKER = re.compile(r"\s*\[(\s*\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*\s*)\]")
 _SENTINEL = re.compile(
     re.escape(CANNOT_ANSWER).replace(r"\ ", r"[\s_]*")
@@ -65,16 +67,24 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
 
     Only what the sentence adds to the question counts for the word overlap: a small model
     asked about something the papers lack tends to restate the question and cite a passage,
-    and those words match the passage without being supported by it.
+    and those words match the passage without being supported by it. A yes/no/maybe verdict
+    that restates a yes/no question is the exception: it asserts the question's claim, so all
+    of its words must be found in the passages.
     """
     if not passages:
         return 0.0
     cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
     pool = set().union(*(content_words(p) for p in passages))
     words = content_words(sentence)
+    verdict = bool(_VERDICT.match(sentence))
+    if verdict:
+        words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
     novel = words - question_words
-    if not novel:  # nothing beyond the question itself: not an answer
-        return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
+    if not novel:
+        if not (verdict and words):  # nothing beyond the question itself: not an answer
+            return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
+        # "Yes, <the question's claim>" answers a yes/no question: the passages must hold the whole claim
+        novel = words
     lexical = len(novel & pool) / len(novel)
     score = 0.5 * max(cos, 0.0) + 0.5 * lexical
     missing_numbers = numbers(sentence) - set().union(*(numbers(p) for p in passages))

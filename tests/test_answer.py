@@ -57,6 +57,22 @@ def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:
     assert guess.cannot_answer
 
 
+def test_yes_no_verdict_that_restates_the_question_is_judged_on_its_claim() -> None:
+    question = "Can FFCV train an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single machine?"
+    verdict = build_answer(question, "Yes, FFCV can train an ImageNet ResNet-50 to 75% accuracy in 20 minutes "
+                                     "on a single machine [1].", CTX, embed, 0.45)
+    assert not verdict.cannot_answer and verdict.unsupported == [] and verdict.citations == [1]
+    # the same restatement without a verdict adds nothing: not an answer
+    echo = build_answer(question, "FFCV can train an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a "
+                                  "single machine [1].", CTX, embed, 0.45)
+    assert echo.cannot_answer
+    # a verdict whose claim the passages do not hold is not supported
+    other = "Does moment probing reach 90% top-1 accuracy on ImageNet-21k within one hour?"
+    wrong = build_answer(other, "Yes, moment probing reaches 90% top-1 accuracy on ImageNet-21k within one "
+                                "hour [2].", CTX, embed, 0.45)
+    assert wrong.cannot_answer
+
+
 def test_is_cannot_answer_ignores_answers_that_merely_mention_papers() -> None:
     assert not is_cannot_answer("The papers describe FFCV, a data loading library [1].")
     assert is_cannot_answer("NOT ANSWERED")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import tiktoken
 
 from paperqa_local.chunking import Chunker, author_label, count_tokens
@@ -72,12 +70,10 @@ def test_author_labels() -> None:
     assert author_label(["A", "B"], author_count=12) == "12 authors"
 
 
-def test_chunking_is_fast() -> None:
+def test_long_text_splits_into_budgeted_chunks() -> None:
+    # speed is a benchmark figure (evals/bench_index.py: indexing vs raw embedding throughput), never a timed test
     chunker = Chunker(256, 32)
     text = " ".join(SENTENCES * 20)  # ~4,000 sentences, ~70k tokens
-    chunker.split("Warm up the splitter. " * 100)
-    start = time.perf_counter()
     parts = chunker.split(text)
-    elapsed = time.perf_counter() - start
     assert len(parts) > 200
-    assert elapsed < 5.0, f"splitting 70k tokens took {elapsed:.1f}s"
+    assert all(count_tokens(p) <= 256 for p in parts)
