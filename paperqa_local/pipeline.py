@@ -198,8 +198,9 @@ class PaperQA:
                 yield Event("token", text=token)
         timings["llm_s"] = round(time.perf_counter() - t0 - evidence_s, 3)
         fields["usage"] = usage
-        answer = build_answer(shown, "".join(parts), evidence.contexts, self.sentence_vectors,
-                              s.support_threshold, raw_text="".join(parts), **fields)
+        raw = "".join(parts)
+        answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
+                              raw_text=raw, **fields)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event("answer", answer=answer)
 
