@@ -34,7 +34,7 @@ browser:
 install: $(STAMP) models browser
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check paperqa_local tests evals
+	$(VENV)/bin/ruff check paperqa_local tests
 
 test: install lint
 	$(VENV)/bin/pytest -q -ra --timeout=900 $(PYTEST_ARGS)
@@ -46,7 +46,7 @@ demo: install
 	$(CLI) ui
 
 bench: install
-	$(PY) -m evals.bench
+	$(CLI) -v eval bench
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

@@ -11,13 +11,13 @@ Library tab. Everything stays on this machine.
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import paperqa_local.offline  # noqa: F401  (offline env and analytics off before gradio is imported)
+from paperqa_local.evaluation.servers import free_port
 from paperqa_local.pipeline import PaperQA
 from paperqa_local.settings import Settings
 from paperqa_local.ui.app import launch
@@ -28,12 +28,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--force-color-profile=srgb"]
 VIEWPORT = {"width": 1400, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main(argv: list[str] | None = None) -> int:

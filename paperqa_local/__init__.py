@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from paperqa_local import offline  # noqa: F401  (must run before any ML library import)
-from paperqa_local.records import Answer
+from paperqa_local.results import Answer
 from paperqa_local.settings import Settings
 
 if TYPE_CHECKING:

@@ -3,9 +3,13 @@
 - Citation markers are parsed in the forms small models write ([1], [1, 2], [1-3], [1][2])
   and rewritten as [1][2]; markers that point at no context are removed, never kept.
 - Each sentence is scored against the passages it cites (embedding similarity blended with
-  word overlap, with a penalty for numbers the passages do not contain) and flagged when
-  the score is below ``support_threshold``. An uncited sentence that one passage clearly
-  supports gets that passage's marker; otherwise it stays uncited and flagged.
+  word overlap) and its attribution checked (its numbers and method names must come from the
+  passages it cites, ``claim_checks.py``); it is flagged when either fails. An uncited or
+  misattributed sentence that one passage clearly supports gets that passage's marker.
+- A hedge ("… is not specified in the passages") is a gap, never a supported claim: an answer
+  of hedges only is "not answered"; one with claims keeps its hedges as plain, uncited gaps.
+- A sentence that opened with a marker keeps a subject: the marker moves to its end and the
+  cited paper's short name takes its place.
 - The cannot-answer sentinel, or an answer none of whose sentences is supported, becomes the
   plain "not answered by the indexed papers" response with the closest papers listed.
 """
@@ -17,14 +21,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from paperqa_local.claim_checks import attribution, is_hedge, support_score
 from paperqa_local.prompts import CANNOT_ANSWER
-from paperqa_local.records import Answer, Context, Reference, SentenceCheck
-from paperqa_local.text import content_words, numbers, split_sentences
+from paperqa_local.results import Answer, Context, Reference, SentenceCheck
+from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
 
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
-_VERDICT = re.compile(r"^\W*(?:yes|no|maybe)\b", re.IGNORECASE)
-_VERDICT_WORDS = frozenset({"yes", "no", "maybe"})
-_MARKER = re.compile(r"\s*\[(\s*\d+(?:\s*(?:,|;|-|–|and)\s*\d+)*\s*)\]")
+_LEADING = re.compile(r"^\s*((?:\[\d+\]\s*)+)(.+)$", re.DOTALL)
 _SENTINEL = re.compile(
     re.escape(CANNOT_ANSWER).replace(r"\ ", r"[\s_]*")
     + r"|\b(?:the )?(?:passages|context|papers) (?:do(?:es)? not|don't) (?:answer|contain|provide|mention)",
@@ -49,7 +52,7 @@ def parse_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
         cited.extend(n for n in good if n not in cited)
         return "".join(f"[{n}]" for n in good)
 
-    out = _MARKER.sub(lambda m: (" " + repl(m)) if repl(m) else "", text)
+    out = LOOSE_MARKER.sub(lambda m: (" " + repl(m)) if repl(m) else "", text)
     out = re.sub(r"\s+([.,;:!?])", r"\1", out)
     out = re.sub(r"(\])\s+(\[)", r"\1\2", out)
     return re.sub(r"[ \t]{2,}", " ", out).strip(), cited
@@ -59,38 +62,6 @@ def is_cannot_answer(text: str) -> bool:
     """True when the model wrote the sentinel (or a plain paraphrase of it) instead of an answer."""
     head = text.strip()[:160]
     return bool(_SENTINEL.search(head)) or not head
-
-
-def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,
-                  question_words: frozenset[str] = frozenset()) -> float:
-    """How well the cited passages back the sentence, 0..1.
-
-    Only what the sentence adds to the question counts for the word overlap: a small model
-    asked about something the papers lack tends to restate the question and cite a passage,
-    and those words match the passage without being supported by it. A yes/no/maybe verdict
-    that restates a yes/no question is the exception: it asserts the question's claim, so all
-    of its words must be found in the passages.
-    """
-    if not passages:
-        return 0.0
-    cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
-    pool = set().union(*(content_words(p) for p in passages))
-    words = content_words(sentence)
-    verdict = bool(_VERDICT.match(sentence))
-    if verdict:
-        words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
-    novel = words - question_words
-    if not novel:
-        if not (verdict and words):  # nothing beyond the question itself: not an answer
-            return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
-        # "Yes, <the question's claim>" answers a yes/no question: the passages must hold the whole claim
-        novel = words
-    lexical = len(novel & pool) / len(novel)
-    score = 0.5 * max(cos, 0.0) + 0.5 * lexical
-    missing_numbers = numbers(sentence) - set().union(*(numbers(p) for p in passages))
-    if missing_numbers:
-        score *= 0.5
-    return round(min(score, 1.0), 4)
 
 
 def build_answer(
@@ -106,11 +77,11 @@ def build_answer(
         return not_answered(question, contexts, **fields)
     by_number = {c.number: c for c in contexts}
     text, _ = parse_markers(raw, set(by_number))
-    sentences = [s for s in split_sentences(text) if _MARKER.sub("", s).strip(" .")]
+    sentences = [keep_subject(s, by_number) for s in split_sentences(text) if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)
 
-    bare = [_MARKER.sub("", s).strip() for s in sentences]
+    bare = [LOOSE_MARKER.sub("", s).strip() for s in sentences]
     context_sents = [split_sentences(c.text) or [c.text] for c in contexts]
     flat = [s for group in context_sents for s in group]
     vecs = embed(bare + flat)
@@ -120,39 +91,70 @@ def build_answer(
     for ctx, group in zip(contexts, context_sents, strict=True):
         spans[ctx.number] = (offset, offset + len(group))
         offset += len(group)
-
+    passages = {n: f"{c.chunk.title}. {c.text}" for n, c in by_number.items()}
     question_words = frozenset(content_words(question))
 
-    def score(i: int, nums: list[int]) -> float:
-        rows = np.concatenate([np.arange(*spans[n]) for n in nums]) if nums else np.array([], dtype=int)
-        passages = [f"{by_number[n].chunk.title}. {by_number[n].text}" for n in nums]
-        return support_score(bare[i], passages, sent_vecs[i], flat_vecs[rows], question_words)
+    def check(i: int, nums: list[int]) -> tuple[float, str]:
+        """(support score, why attribution fails or "") of sentence ``i`` against passages ``nums``."""
+        if not nums:
+            return 0.0, ""
+        rows = np.concatenate([np.arange(*spans[n]) for n in nums])
+        cited = [passages[n] for n in nums]
+        support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words)
+        others = [p for n, p in passages.items() if n not in nums]
+        return support, attribution(bare[i], cited, others, question).reason()
 
     checks: list[SentenceCheck] = []
-    rebuilt: list[str] = []
     for i, sentence in enumerate(sentences):
-        cited = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
-        support = score(i, cited) if cited else 0.0
-        if support < support_threshold:
+        if is_hedge(bare[i]):  # what the papers do not state: a gap, never a supported claim, cites nothing
+            checks.append(SentenceCheck(text=bare[i], citations=[], support=0.0, supported=False, hedge=True))
+            continue
+        cited = [int(n) for n in MARKER.findall(sentence)]
+        support, reason = check(i, cited)
+        if support < support_threshold or reason:
             # the model may have cited the wrong passage or none: attach the one that clearly supports it
-            best_n, best_s = max(((n, score(i, [n])) for n in by_number), key=lambda t: t[1])
-            if best_s >= support_threshold and best_s > support + 0.1:
+            best_n, (best_s, best_reason) = max(((n, check(i, [n])) for n in by_number),
+                                                key=lambda t: (not t[1][1], t[1][0]))
+            if best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 sentence = _with_marker(sentence, best_n)
-                cited, support = [best_n], best_s
-        checks.append(SentenceCheck(text=sentence, citations=cited, support=support, supported=support >= support_threshold))
-        rebuilt.append(sentence)
+                cited, support, reason = [best_n], best_s, ""
+        checks.append(SentenceCheck(text=sentence, citations=cited, support=support,
+                                    supported=support >= support_threshold and not reason, reason=reason))
 
     if not any(c.supported for c in checks):
         return not_answered(question, contexts, **fields)
     order = list(dict.fromkeys(n for c in checks for n in c.citations))
     return Answer(
         question=question,
-        text=" ".join(rebuilt),
+        text=" ".join(c.text for c in checks),
         contexts=contexts,
         references=[_reference(by_number[n]) for n in order],
         sentences=checks,
         **fields,  # type: ignore[arg-type]
     )
+
+
+def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
+    """Markers that open a sentence move to its end; a sentence they left subject-less gets the paper's name.
+
+    "[1] introduces SN-Netv2." becomes "Stitchable Neural Networks v2 introduces SN-Netv2 [1]."
+    """
+    m = _LEADING.match(sentence)
+    if not m:
+        return sentence
+    nums = [int(n) for n in MARKER.findall(m.group(1))]
+    rest = m.group(2).strip()
+    if rest[:1].islower():
+        rest = f"{short_title(by_number[nums[0]].chunk.title)} {rest}"
+    for n in nums:
+        rest = _with_marker(rest, n) if n == nums[0] else _add_marker(rest, n)
+    return rest
+
+
+def short_title(title: str) -> str:
+    """How a sentence names a paper: the part before a colon when there is a short one ("FFCV")."""
+    head = title.split(":", 1)[0].strip()
+    return head if ":" in title and 0 < len(head) <= 40 else title.strip()
 
 
 def not_answered(question: str, contexts: list[Context], **fields: object) -> Answer:
@@ -166,13 +168,18 @@ def not_answered(question: str, contexts: list[Context], **fields: object) -> An
 
 
 def _with_marker(sentence: str, number: int) -> str:
-    body = re.sub(r"\s*\[\d+\]", "", sentence).rstrip()
+    body = re.sub(r"\s*" + MARKER.pattern, "", sentence).rstrip()
     end = body[-1] if body and body[-1] in ".!?" else ""
     body = body[:-1] if end else body
     return f"{body} [{number}]{end}"
 
 
+def _add_marker(sentence: str, number: int) -> str:
+    body = sentence.rstrip()
+    end = body[-1] if body and body[-1] in ".!?" else ""
+    body = body[:-1] if end else body
+    return f"{body}[{number}]{end}"
+
+
 def _reference(ctx: Context) -> Reference:
-    c = ctx.chunk
-    return Reference(number=ctx.number, paper_id=c.paper_id, title=c.title, location=c.location, source=c.source,
-                     authors=c.authors, date=c.date, url=c.url, passage=ctx.text)
+    return Reference.of(ctx)

@@ -1,8 +1,8 @@
 """Token-aware chunking: each section of a paper is split on sentence boundaries.
 
-Sections are split one by one so every chunk keeps the page/section it came from
-(what a citation shows). Token counts use tiktoken cl100k, the same count the rest
-of the pipeline uses for budgets.
+Sections (not pages) are split one by one, so every chunk keeps the section it came from, and a chunk of a PDF
+section that crosses a page break knows both pages ("§ 3 Method, p. 4–5"). Reference lists are never chunked:
+they are not evidence. Token counts use tiktoken cl100k, the same count the rest of the pipeline uses for budgets.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from paperqa_local import offline  # noqa: F401  (TIKTOKEN_CACHE_DIR before tiktoken loads)
-from paperqa_local.records import Chunk, Paper
+from paperqa_local.records import Chunk, Paper, Section
 
 MAX_NAMED_AUTHORS = 3
 
@@ -73,15 +73,37 @@ class Chunker:
         return [t.strip() for t in self.splitter.split_text(text) if t.strip()]
 
     def chunk(self, paper: Paper) -> list[Chunk]:
-        """All chunks of ``paper``, ids ``f"{paper.id}:{i:04d}"`` in reading order."""
+        """All evidence chunks of ``paper`` (reference lists left out), ids ``f"{paper.id}:{i:04d}"`` in order."""
         authors = author_label(paper.authors, paper.author_count)
         chunks: list[Chunk] = []
         for section in paper.sections:
-            for text in self.split(section.text):
+            if section.kind == "references":
+                continue
+            for text, first, last in _located(section, self.split(section.text)):
                 index = len(chunks)
                 chunks.append(Chunk(
                     id=f"{paper.id}:{index:04d}", paper_id=paper.id, index=index, text=text,
-                    location=section.location, title=paper.title, source=paper.source, page=section.page,
-                    date=paper.date, url=paper.url, authors=authors,
+                    location=section.span_location(first, last) if section.page_starts else section.location,
+                    title=paper.title, source=paper.source, page=first, date=paper.date, url=paper.url,
+                    authors=authors, section=section.heading, end_page=last if last != first else None,
                 ))
         return chunks
+
+
+def _located(section: Section, parts: list[str]) -> list[tuple[str, int | None, int | None]]:
+    """Each chunk text with the first and last page it covers, found by its place in the section text."""
+    out: list[tuple[str, int | None, int | None]] = []
+    cursor = 0
+    for text in parts:
+        if not section.page_starts:
+            out.append((text, section.page, section.page))
+            continue
+        start = section.text.find(text, cursor)
+        if start < 0:  # the splitter changed whitespace: place it by its first words
+            start = section.text.find(text[:40], cursor)
+        if start < 0:
+            start = cursor
+        end = start + len(text)
+        out.append((text, *section.pages_of(start, end)))
+        cursor = start + 1
+    return out

@@ -64,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     def command(name: str, help_: str) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_, description=help_, parents=[settings], allow_abbrev=False)
 
-    p = command("index", "Index papers: files, folders (recursive) or globs")
-    p.add_argument("paths", nargs="+")
+    p = command("index", "Index papers: files, folders (recursive) or globs, a BibTeX file or a Zotero library")
+    p.add_argument("paths", nargs="*")
+    p.add_argument("--bibtex", type=Path, metavar="FILE", help="a .bib export: its entries' attached files, with "
+                   "the entries' metadata; collections (groups) and tags (keywords) become filters")
+    p.add_argument("--zotero", type=Path, metavar="DIR", help="a Zotero data directory (holding zotero.sqlite), "
+                   "read-only: attachments under storage/, metadata, collections and tags")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.set_defaults(func=cmd_index)
@@ -82,10 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query")
     p.add_argument("--mode", choices=["hybrid", "dense", "bm25"])
     p.add_argument("--json", action="store_true")
+    _filter_flags(p)
     p.set_defaults(func=cmd_search)
 
     p = command("ask", "Answer a question with citations")
     p.add_argument("question")
+    _filter_flags(p)
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON (no streaming)")
     p.set_defaults(func=cmd_ask)
 
@@ -107,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _filter_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--collection", metavar="NAME", help="only papers in this Zotero / BibTeX collection")
+    p.add_argument("--tag", metavar="NAME", help="only papers with this Zotero / BibTeX tag")
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides = {k[4:]: v for k, v in vars(args).items() if k.startswith("set_") and v is not None}
     return Settings.load(args.config, **overrides)
@@ -120,26 +131,33 @@ def _qa(settings: Settings):  # noqa: ANN202  (PaperQA import is heavy: keep it 
 
 # ------------------------------------------------------------------ commands
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    if not (args.paths or args.bibtex or args.zotero):
+        raise PaperQAError("index: give files / folders, --bibtex FILE or --zotero DIR")
     qa = _qa(settings)
-    report = qa.add(args.paths, progress=not args.no_progress)
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
+    reports = [qa.add(args.paths, progress=not args.no_progress)] if args.paths else []
+    for key in ("bibtex", "zotero"):
+        if getattr(args, key):
+            reports.append(qa.add_library(**{key: getattr(args, key)}, progress=not args.no_progress))
+    if args.json:  # one report as before; one per source (paths, --bibtex, --zotero) when several
+        dicts = [r.to_dict() for r in reports]
+        print(json.dumps(dicts[0] if len(dicts) == 1 else dicts, indent=2))
+    for report in [] if args.json else reports:
         for failure in report.failed:
             print(f"failed: {failure}", file=sys.stderr)
         print(report.summary())
-    return 0 if report.ok else EXIT_FAILED_FILES
+    return 0 if all(r.ok for r in reports) else EXIT_FAILED_FILES
 
 
 def cmd_papers(args: argparse.Namespace, settings: Settings) -> int:
     papers = _qa(settings).papers()
     if args.json:
-        keys = ("id", "title", "authors", "author_count", "date", "url", "source", "chunks")
+        keys = ("id", "title", "authors", "author_count", "date", "url", "source", "chunks", "year", "venue", "doi",
+                "arxiv_id", "collections", "tags")
         print(json.dumps([{k: p.to_dict()[k] for k in keys} for p in papers], indent=2))
         return 0
     for p in papers:
         who = ", ".join(p.authors) if p.authors else (f"{p.author_count} authors" if p.author_count else "")
-        meta = " · ".join(x for x in (who, p.date or "") if x)
+        meta = " · ".join(x for x in (who, p.date or "", p.venue or "", *(f"#{t}" for t in p.tags)) if x)
         print(f"{p.id}  {p.title}" + (f"  ({meta})" if meta else "") + f"  [{p.chunks} chunks]")
     print(f"{len(papers)} papers", file=sys.stderr)
     return 0
@@ -154,7 +172,7 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
-    hits = _qa(settings).search(args.query, k=settings.k, mode=args.mode)
+    hits = _qa(settings).search(args.query, k=settings.k, mode=args.mode, collection=args.collection, tag=args.tag)
     if args.json:
         keys = ("title", "paper_id", "location", "score", "text", "source")
         print(json.dumps([{k: h.to_dict()[k] for k in keys} for h in hits], indent=2))
@@ -171,11 +189,11 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     qa = _qa(settings)
     if args.json:
-        print(json.dumps(qa.ask(args.question).to_dict(), indent=2))
+        print(json.dumps(qa.ask(args.question, collection=args.collection, tag=args.tag).to_dict(), indent=2))
         return 0
     raw: list[str] = []
     answer = None
-    for event in qa.stream(args.question):
+    for event in qa.stream(args.question, collection=args.collection, tag=args.tag):
         if event.kind == "evidence":
             print("Evidence:", file=sys.stderr)
             for c in event.contexts:

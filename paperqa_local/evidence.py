@@ -3,7 +3,8 @@
 On two CPU cores every prompt token costs ~16 ms of the local model's time, so instead of
 pasting whole chunks we keep, per retrieved passage, the sentences most similar to the
 question (plus neighbours while the budget allows), in their original order. Each piece
-keeps its paper and page/section through its ``Chunk``.
+keeps its paper and page/section through its ``Chunk``. Given the pipeline's ``SentenceVectors``,
+the sentence vectors stored at indexing time are used instead of embedding the sentences again.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paperqa_local.records import Context, Hit
-from paperqa_local.text import content_words, split_sentences
+from paperqa_local.records import Hit
+from paperqa_local.results import Context
+from paperqa_local.sentence_vectors import SentenceVectors
+from paperqa_local.text_rules import blend, content_words, split_sentences
 
 HEADER_TOKENS = 16  # "[n] Title (location)\n", roughly
 GAP = " … "
@@ -26,9 +29,7 @@ class Evidence:
 
     contexts: list[Context] = field(default_factory=list)
     best_relevance: float = 0.0
-
-    def prompt_block(self) -> str:
-        return "\n\n".join(f"[{c.number}] {c.chunk.title} ({c.chunk.location})\n{c.text}" for c in self.contexts)
+    query_vector: np.ndarray | None = None  # the question's embedding, for backends that rank sentences
 
 
 @dataclass
@@ -62,7 +63,7 @@ class _Candidate:
 def select_evidence(
     question: str,
     hits: list[Hit],
-    embed: Callable[[list[str]], np.ndarray],
+    embed: SentenceVectors | Callable[[list[str]], np.ndarray],
     query_vector: np.ndarray,
     count_tokens: Callable[[str], int],
     budget: int,
@@ -74,19 +75,21 @@ def select_evidence(
     passage's is dropped, so weak passages do not eat the budget.
     """
     if not hits:
-        return Evidence()
+        return Evidence(query_vector=query_vector)
     candidates = [_Candidate(h, s, np.zeros(len(s)), []) for h in hits if (s := split_sentences(h.chunk.text))]
     flat = [s for c in candidates for s in c.sentences]
     if not flat:
-        return Evidence()
-    vectors = embed(flat)
+        return Evidence(query_vector=query_vector)
+    if isinstance(embed, SentenceVectors):
+        vectors = np.vstack(embed.for_chunks([c.hit.chunk for c in candidates], [c.sentences for c in candidates]))
+    else:
+        vectors = embed(flat)
     sims = vectors @ query_vector
     q_words = content_words(question)
     offset = 0
     for cand in candidates:
         n = len(cand.sentences)
-        lexical = np.array([_overlap(q_words, s) for s in cand.sentences])
-        cand.scores = sims[offset : offset + n] + 0.15 * lexical
+        cand.scores = blend(sims[offset : offset + n], q_words, cand.sentences)
         cand.tokens = [count_tokens(s) + 1 for s in cand.sentences]
         offset += n
     best = max(c.relevance for c in candidates)
@@ -123,10 +126,5 @@ def select_evidence(
         for n, c in enumerate(chosen, start=1)
     ]
     dense_best = max((h.dense for h in hits if h.dense is not None), default=0.0)
-    return Evidence(contexts=contexts, best_relevance=max(float(sims.max()), float(dense_best)))
-
-
-def _overlap(q_words: set[str], sentence: str) -> float:
-    if not q_words:
-        return 0.0
-    return len(q_words & content_words(sentence)) / len(q_words)
+    return Evidence(contexts=contexts, best_relevance=max(float(sims.max()), float(dense_best)),
+                    query_vector=query_vector)

@@ -1,37 +1,41 @@
 """``PaperQA``: the one object every surface (CLI, Python, UI, evals) calls.
 
-question -> retrieval -> evidence (event) -> prompt -> model tokens (events) -> checked Answer (event).
+question -> retrieval -> evidence (event) -> answerability -> backend text (events) -> checked Answer (event).
+The answer backend comes from the registry in ``llms/backends.py``; nothing here depends on which one it is.
 """
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
+from paperqa_local.answerability import answerable, is_yes_no, question_coverage
 from paperqa_local.chunking import count_tokens
-from paperqa_local.coverage import TermStats, question_coverage
+from paperqa_local.claim_verification import verify_claim
 from paperqa_local.embedding import Embedder
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evidence import Evidence, select_evidence
-from paperqa_local.library import Library
-from paperqa_local.llms.extractive import extractive_answer
+from paperqa_local.library import Library, Subset
+from paperqa_local.llms.backends import Backend, get_backend
 from paperqa_local.prompts import load_prompts
-from paperqa_local.records import Answer, Event, Hit, IndexReport, PaperInfo
+from paperqa_local.quote_search import QuoteMatch, find_quote, locate_answer
+from paperqa_local.records import Chunk, Hit, IndexReport, Paper, PaperInfo
+from paperqa_local.results import Answer, Event, EventKind, Verdict
 from paperqa_local.retrieval import Retriever
 from paperqa_local.sentence_vectors import SentenceVectors
 from paperqa_local.settings import Settings
+from paperqa_local.verdicts import calibration
 
 log = logging.getLogger(__name__)
 
-# Settings whose change means another store or embedding space.
-_LIBRARY_FIELDS = {"home", "chroma_url", "embed_model", "embed_batch_size", "chunk_size", "chunk_overlap"}
 History = Sequence[tuple[str, str]] | Sequence[dict[str, str]]
+ProgressFn = Callable[[int, int, str], None]
+Candidates = tuple[list[Hit], list[Hit]]
 
 
 class PaperQA:
@@ -43,32 +47,56 @@ class PaperQA:
     """
 
     def __init__(self, home: str | Path | None = None, settings: Settings | None = None,
-                 config: str | Path | None = None, **overrides: Any) -> None:
+                 config: str | Path | None = None, embedder: Embedder | None = None, **overrides: Any) -> None:
+        """``embedder``: an already loaded ``Embedder`` to share (benches, several libraries in one process)."""
+        self._given_embedder = embedder
         if settings is None:
             settings = Settings.load(config, home=home, **overrides)
         else:
             settings = settings.with_overrides(home=Path(home).expanduser() if home else None, **overrides)
         self.settings = settings
         self.prompts = load_prompts(settings.prompts_dir)
-        self._generate_lock = threading.Lock()  # llama.cpp is not re-entrant: one generation at a time
         self._open_library()
 
     # ----------------------------------------------------------------- library
     def _open_library(self) -> None:
         s = self.settings
-        self.embedder = Embedder(s.embed_model, batch_size=s.embed_batch_size)
-        self.sentence_vectors = SentenceVectors(self.embedder.embed)
+        given = self._given_embedder
+        self.embedder = given if given is not None and given.model_name == s.embed_model else Embedder(
+            s.embed_model, batch_size=s.embed_batch_size)
+        self.sentence_vectors = SentenceVectors(self.embedder.embed, max_items=s.sentence_cache)
         self.library = Library(s, self.embedder)
         self.retriever = Retriever(self.library, self.embedder, self.sentence_vectors)
-        manifest = self.library.manifest
-        self.term_stats = TermStats(lambda: (manifest.generation, manifest.texts()[1]))
 
     def add(self, paths: str | Path | Sequence[str | Path], progress: bool = True,
-            on_progress: Callable[[int, int, str], None] | None = None) -> IndexReport:
+            on_progress: ProgressFn | None = None) -> IndexReport:
         """Index files, folders or globs; bad files are reported in the result, never raised."""
         if isinstance(paths, (str, Path)):
             paths = [paths]
-        return self.library.add(list(paths), progress=progress, on_progress=on_progress)
+        return self.library.add(list(paths), self.settings, progress=progress, on_progress=on_progress)
+
+    def add_papers(self, papers: Sequence[Paper], progress: bool = True,
+                   on_progress: ProgressFn | None = None) -> IndexReport:
+        """Index papers built in code (a BEIR corpus, a dataset), grouped by ``paper.source`` like files."""
+        return self.library.add_papers(papers, progress=progress, on_progress=on_progress)
+
+    def add_library(self, bibtex: str | Path | None = None, zotero: str | Path | None = None, progress: bool = True,
+                    on_progress: ProgressFn | None = None) -> IndexReport:
+        """Index a BibTeX file's or a Zotero data directory's attachments, with the library's metadata,
+        collections and tags; run again, it picks up additions and removals (see ``Library.add_entries``)."""
+        from paperqa_local.readers.bibtex import read_bibtex
+        from paperqa_local.readers.zotero import read_zotero
+
+        if (bibtex is None) == (zotero is None):
+            raise PaperQAError("add_library: give one of bibtex= or zotero=")
+        kind, given = ("bibtex", bibtex) if bibtex is not None else ("zotero", zotero)
+        where = Path(str(given)).expanduser().absolute()
+        entries = read_bibtex(where) if kind == "bibtex" else read_zotero(where)
+        return self.library.add_entries(entries, f"{kind}:{where}", progress=progress, on_progress=on_progress)
+
+    def labels(self) -> dict[str, list[str]]:
+        """Collection and tag names from indexed libraries: the values ``collection=`` / ``tag=`` take."""
+        return self.library.labels()
 
     def papers(self) -> list[PaperInfo]:
         return self.library.papers()
@@ -76,9 +104,42 @@ class PaperQA:
     def remove(self, paper_id: str) -> PaperInfo:
         return self.library.remove(paper_id)
 
-    def search(self, query: str, k: int | None = None, mode: str | None = None) -> list[Hit]:
-        """Hybrid (or ``mode``) search: the passages, best first, at most ``per_paper_cap`` per paper."""
-        return self.retriever.retrieve(query, self.settings, k=k, mode=mode)
+    def stats(self) -> dict[str, int]:
+        """Papers, chunks, vectors and keyword entries: equal chunk counts mean the stores are in step."""
+        return self.library.stats()
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        """Every indexed chunk, in a stable order."""
+        return self.library.all_chunks()
+
+    def search(self, query: str, k: int | None = None, mode: str | None = None, *, collection: str | None = None,
+               tag: str | None = None) -> list[Hit]:
+        """Hybrid (or ``mode``) search: the passages, best first, at most ``per_paper_cap`` per paper
+        (of the papers in ``collection`` / with ``tag`` only, when given)."""
+        return self._retriever(self.library.subset(collection, tag)).retrieve(query, self.settings, k=k, mode=mode)
+
+    def find_quote(self, text: str, *, collection: str | None = None, tag: str | None = None) -> list[QuoteMatch]:
+        """Where ``text`` is quoted: passages holding it exactly or near-exactly, with page and section."""
+        return find_quote(self.library.subset(collection, tag), text)
+
+    def _retriever(self, view: Library | Subset) -> Retriever:
+        """The retriever over ``view``: the library itself, or a collection / tag ``Subset`` of it."""
+        return self.retriever if view is self.library else Retriever(view, self.embedder, self.sentence_vectors)
+
+    def candidates(self, query: str, depth: int | None = None, mode: str | None = None) -> Candidates:
+        """The dense and BM25 candidate lists before fusion, best first (empty when ``mode`` skips one).
+
+        With ``rank`` this splits ``search`` in two, so a settings sweep retrieves each query once.
+        """
+        s = self.settings
+        return self.retriever.candidates(query, s, depth or s.k, mode or s.retrieval_mode)
+
+    def rank(self, query: str, candidates: Candidates, k: int | None = None, mode: str | None = None,
+             **overrides: Any) -> list[Hit]:
+        """Fuse, re-rank and cap ``candidates`` under these settings (the candidates are not modified)."""
+        s = self.settings.with_overrides(**overrides)
+        dense, sparse = ([copy.copy(h) for h in hits] for hits in candidates)
+        return self.retriever.rank(query, dense, sparse, s, k or s.k, mode or s.retrieval_mode)
 
     def update_settings(self, **overrides: Any) -> Settings:
         """Change settings for later calls (the UI's settings panel); reopens the library if needed."""
@@ -87,27 +148,24 @@ class PaperQA:
         self.settings = new
         if "prompts_dir" in changed:
             self.prompts = load_prompts(new.prompts_dir)
-        if changed & _LIBRARY_FIELDS:
+        if changed & Settings.fields_tagged("reopen"):
             self.library.close()
             self._open_library()
+        self.sentence_vectors.max_items = new.sentence_cache
         return new
 
     def close(self) -> None:
         self.library.close()
 
-    def warm_up(self) -> None:
-        """Load the embedder, keyword index and answer model now, and have a local model read the fixed
-        system prompt once, so the first question costs what every later one does (the UI runs this in the
-        background at start-up; evals run it before timing). A model that cannot load fails here, clearly."""
-        if self.settings.llm == "local":
-            messages = [{"role": "system", "content": self.prompts.render("system")},
-                        {"role": "user", "content": "Hello"}]
-            for _ in self._generate(messages, self.settings, max_tokens=1):
-                pass
-        elif self.settings.llm == "openai":
-            from paperqa_local.llms import get_llm
+    def backend(self, settings: Settings | None = None) -> Backend:
+        """The answer backend ``settings.llm`` names (see ``llms/backends.py``)."""
+        return get_backend(settings or self.settings, self.prompts, self.sentence_vectors)
 
-            get_llm(self.settings)  # checks the endpoint; generates nothing (a hosted model costs money)
+    def warm_up(self) -> None:
+        """Load the embedder, keyword index and answer model now (a local model also reads the fixed system
+        prompt once), so the first question costs what every later one does. The UI runs this at start-up;
+        evals run it before timing. A model that cannot load fails here, clearly."""
+        self.backend().warm_up()
         self.retriever.retrieve("warm up", self.settings, k=1)
 
     # ----------------------------------------------------------------- answers
@@ -120,9 +178,10 @@ class PaperQA:
         return _final(self.stream_chat(history, question, instruction=instruction, **overrides))
 
     def stream_chat(self, history: History, question: str, *, instruction: str | None = None,
-                    **overrides: Any) -> Iterator[Event]:
+                    collection: str | None = None, tag: str | None = None, **overrides: Any) -> Iterator[Event]:
         s = self.settings.with_overrides(**overrides)
         turns = _turns(history)
+        overrides.update(collection=collection, tag=tag)
         if not turns:
             yield from self.stream(question, instruction=instruction, **overrides)
             return
@@ -137,22 +196,16 @@ class PaperQA:
 
     def condense(self, turns: list[tuple[str, str]], question: str, settings: Settings | None = None) -> str:
         """Rewrite a follow-up as a stand-alone question (the model's job; a plain join for extractive)."""
-        s = settings or self.settings
-        if s.llm == "extractive":
-            return f"{turns[-1][0]} {question}"
-        history = "\n".join(f"User: {u}\nAssistant: {a}" for u, a in turns[-3:])
-        prompt = self.prompts.render("condense", history=history, question=question)
-        text = "".join(self._generate([{"role": "user", "content": prompt}], s, max_tokens=64)).strip()
-        text = text.splitlines()[0].strip().strip('"') if text else ""
-        return text if len(text) > 3 else question
+        return self.backend(settings).condense(turns, question)
 
     def stream(self, question: str, _display_question: str | None = None, *, instruction: str | None = None,
-               **overrides: Any) -> Iterator[Event]:
+               collection: str | None = None, tag: str | None = None, **overrides: Any) -> Iterator[Event]:
         """Yield an "evidence" event, then "token" events, then one "answer" event.
 
         ``instruction`` (say, "Begin your answer with Yes, No or Maybe.") goes to the model after the question
         and nowhere else: retrieval and the does-the-evidence-answer check see the question alone.
-        Closing the generator (a UI stop button) stops the model mid-answer.
+        Closing the generator (a UI stop button) stops the model mid-answer. ``collection`` / ``tag``: only
+        those papers. A page / quote / definition question is answered from chunk locations (``quote_search``).
         """
         question = question.strip()
         if not question:
@@ -160,93 +213,80 @@ class PaperQA:
         s = self.settings.with_overrides(**overrides)
         shown = _display_question or question
         t0 = time.perf_counter()
-        hits = self.retriever.retrieve(question, s)
+        view = self.library.subset(collection, tag)
+        located = locate_answer(question, view, shown)
+        if located is not None:
+            located.timings["total_s"] = round(time.perf_counter() - t0, 3)
+            yield Event(EventKind.EVIDENCE, contexts=located.contexts)
+            yield Event(EventKind.ANSWER, answer=located)
+            return
+        backend = self.backend(s)
+        hits = self._retriever(view).retrieve(question, s)
         retrieval_s = time.perf_counter() - t0
-        evidence = self._evidence(question, hits, s)
+        evidence = self._evidence(question, hits, s, backend)
         evidence_s = time.perf_counter() - t0
-        yield Event("evidence", contexts=evidence.contexts)
+        yield Event(EventKind.EVIDENCE, contexts=evidence.contexts)
 
         timings = {"retrieval_s": round(retrieval_s, 3), "evidence_s": round(evidence_s, 3)}
-        fields: dict[str, Any] = {"backend": s.llm, "model": self._model_label(s), "timings": timings, "usage": {}}
-        coverage = question_coverage(question, evidence.contexts, self.term_stats.idf(self.library.manifest.generation))
-        if not evidence.contexts or evidence.best_relevance < s.min_relevance or coverage < s.min_coverage:
-            log.info("relevance %.3f (min %.3f), coverage %.3f (min %.3f): not answered",
-                     evidence.best_relevance, s.min_relevance, coverage, s.min_coverage)
+        fields: dict[str, Any] = {"backend": s.llm, "model": backend.label, "timings": timings, "usage": {}}
+        scores = {"relevance": round(evidence.best_relevance, 4),
+                  "coverage": round(question_coverage(question, evidence.contexts, self.library.idf()), 4)}
+        if evidence.contexts and scores["relevance"] >= s.min_relevance:
+            model_p = backend.answer_probability(question, evidence, instruction)
+            if model_p is not None:
+                scores["model"] = round(model_p, 4)
+        fields["answerability"] = scores
+        if not evidence.contexts or not answerable(scores, calibration("answerability", backend.label),
+                                                   s.min_relevance, s.min_coverage):
+            log.info("not answered: %s", scores)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
-            yield Event("answer", answer=not_answered(shown, evidence.contexts, **fields))
+            yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, **fields))
             return
+        if is_yes_no(question):
+            decision = backend.decide("verdict", question, evidence)
+            fields["verdict"] = decision.to_dict() if decision else None
 
         parts: list[str] = []
-        usage: dict[str, int] = {}
-        if s.llm == "extractive":
-            text = extractive_answer(question, evidence.contexts, self.sentence_vectors,
-                                     self.embedder.embed_query(question))
-            timings["first_token_s"] = round(time.perf_counter() - t0, 3)
-            parts.append(text)
-            yield Event("token", text=text)
-        else:
-            messages = [
-                {"role": "system", "content": self.prompts.render("system")},
-                {"role": "user", "content": self.prompts.render(
-                    "answer", context=evidence.prompt_block(),
-                    question=f"{question} {instruction.strip()}" if instruction else question)},
-            ]
-            for token in self._generate(messages, s, usage=usage):
-                if not parts:
-                    timings["first_token_s"] = round(time.perf_counter() - t0, 3)
-                parts.append(token)
-                yield Event("token", text=token)
+        for piece in backend.answer(question, evidence, instruction=instruction):
+            if not parts:
+                timings["first_token_s"] = round(time.perf_counter() - t0, 3)
+            parts.append(piece)
+            yield Event(EventKind.TOKEN, text=piece)
         timings["llm_s"] = round(time.perf_counter() - t0 - evidence_s, 3)
-        fields["usage"] = usage
+        fields["usage"] = backend.usage
         raw = "".join(parts)
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
                               raw_text=raw, **fields)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
-        yield Event("answer", answer=answer)
+        yield Event(EventKind.ANSWER, answer=answer)
+
+    def verify(self, claim: str, **overrides: Any) -> Verdict:
+        """Is ``claim`` supported, contradicted, or not addressed by the papers? With the sentences behind it."""
+        claim = claim.strip()
+        if not claim:
+            raise PaperQAError("claim: empty claim")
+        s = self.settings.with_overrides(**overrides)
+        backend = self.backend(s)
+        t0 = time.perf_counter()
+        evidence = self._evidence(claim, self.retriever.retrieve(claim, s), s, backend)
+        evidence_s = time.perf_counter() - t0
+        verdict = verify_claim(claim, evidence, backend, self.sentence_vectors)
+        verdict.timings = {"evidence_s": round(evidence_s, 3), "total_s": round(time.perf_counter() - t0, 3)}
+        return verdict
 
     # ----------------------------------------------------------------- internals
-    def _evidence(self, question: str, hits: list[Hit], s: Settings) -> Evidence:
+    def _evidence(self, question: str, hits: list[Hit], s: Settings, backend: Backend) -> Evidence:
         evidence = select_evidence(question, hits, self.sentence_vectors, self.embedder.embed_query(question),
                                    count_tokens, s.evidence_budget)
-        if s.summarize_evidence and s.llm != "extractive" and evidence.contexts:
-            self._summarize(question, evidence, s)
+        if s.summarize_evidence and evidence.contexts:
+            backend.summarize(question, evidence)
         return evidence
-
-    def _summarize(self, question: str, evidence: Evidence, s: Settings) -> None:
-        """Optional PaperQA2-style step: each passage condensed by the model (slow on CPU)."""
-        kept = []
-        for ctx in evidence.contexts:
-            prompt = self.prompts.render("evidence_summary", title=ctx.chunk.title, location=ctx.chunk.location,
-                                         passage=ctx.text, question=question)
-            summary = "".join(self._generate([{"role": "user", "content": prompt}], s, max_tokens=96)).strip()
-            if summary and "IRRELEVANT" not in summary.upper():
-                ctx.text = summary
-                kept.append(ctx)
-        for number, ctx in enumerate(kept, start=1):
-            ctx.number = number
-        evidence.contexts = kept
-
-    def _generate(self, messages: list[dict[str, str]], s: Settings, max_tokens: int | None = None,
-                  usage: dict[str, int] | None = None) -> Iterator[str]:
-        from paperqa_local.llms import get_llm
-
-        llm = get_llm(s)
-        with self._generate_lock:
-            stream = llm.stream(messages, max_tokens=max_tokens or s.max_tokens, temperature=s.temperature)
-            with contextlib.closing(stream):  # type: ignore[type-var]
-                yield from stream
-            if usage is not None:
-                usage.update(llm.last_usage)
-
-    @staticmethod
-    def _model_label(s: Settings) -> str:
-        return {"local": s.model, "openai": s.openai_model, "extractive": "extractive"}[s.llm]
 
 
 def _final(events: Iterator[Event]) -> Answer:
     answer = None
     for event in events:
-        if event.kind == "answer":
+        if event.kind is EventKind.ANSWER:
             answer = event.answer
     assert answer is not None
     return answer

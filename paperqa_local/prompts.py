@@ -7,22 +7,36 @@ required variable or uses an unknown one fails at start-up, not mid-answer.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperqa_local.errors import PromptError
+
+if TYPE_CHECKING:
+    from paperqa_local.results import Context
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 # The one "cannot answer" sentinel, honoured end to end (prompt -> parser -> every surface).
 CANNOT_ANSWER = "NOT ANSWERED"
+# What the optional per-passage summary writes for a passage that does not bear on the question.
+IRRELEVANT = "IRRELEVANT"
+# Values every template may use without the caller passing them.
+CONSTANTS = {"cannot_answer": CANNOT_ANSWER, "irrelevant": IRRELEVANT}
 
 # name -> (required variables, allowed variables)
 SPECS: dict[str, tuple[set[str], set[str]]] = {
     "system": (set(), {"cannot_answer"}),
     "answer": ({"context", "question"}, {"context", "question", "cannot_answer"}),
     "condense": ({"history", "question"}, {"history", "question"}),
-    "evidence_summary": ({"passage", "question"}, {"passage", "question", "title", "location"}),
+    "evidence_summary": ({"passage", "question", "irrelevant"}, {"passage", "question", "title", "location", "irrelevant"}),
+    "passage": ({"number", "text"}, {"number", "title", "location", "text"}),
+    "history_turn": ({"user", "assistant"}, {"user", "assistant"}),
+    "verdict": ({"context", "question"}, {"context", "question"}),
+    "verify": ({"context", "question"}, {"context", "question"}),
+    "label_instruction": (set(), set()),
 }
 
 
@@ -33,10 +47,17 @@ class Prompts:
     templates: dict[str, str]
     sources: dict[str, Path]
 
-    def render(self, name: str, **values: str) -> str:
-        values.setdefault("cannot_answer", CANNOT_ANSWER)
+    def render(self, name: str, **values: object) -> str:
+        values = {**CONSTANTS, **values}
         allowed = SPECS[name][1]
         return self.templates[name].format(**{k: v for k, v in values.items() if k in allowed}).strip()
+
+    def passages(self, contexts: Sequence[Context]) -> str:
+        """The numbered evidence block of the answer prompt: one ``passage`` template per context."""
+        return "\n\n".join(
+            self.render("passage", number=c.number, title=c.chunk.title, location=c.chunk.location, text=c.text)
+            for c in contexts
+        )
 
 
 def _variables(text: str, path: Path) -> set[str]:

@@ -1,4 +1,6 @@
-"""The plain records that flow between the steps (readers -> ... -> Answer)."""
+"""The plain records of the library side: papers as read, chunks as stored, hits as retrieved, index runs.
+
+What the pipeline returns (answers, verdicts, events) lives in ``results.py``."""
 
 from __future__ import annotations
 
@@ -26,11 +28,33 @@ def content_id(*parts: str, length: int = 16) -> str:
 
 @dataclass
 class Section:
-    """A located piece of a paper: a PDF page, a text section or a listing entry."""
+    """A located piece of a paper: a PDF section, a text section or a listing entry."""
 
     text: str
-    location: str  # what users see: "p. 3", "entry 12", "§ Methods"
-    page: int | None = None
+    location: str  # what users see: "p. 3", "entry 12", "§ Methods", "§ 3 Method, p. 4–5"
+    page: int | None = None  # the first page
+    kind: str = "text"  # "text", "caption" (a figure/table caption) or "references" (never evidence)
+    heading: str | None = None  # the section it belongs to, e.g. "3 Method"
+    page_starts: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, page): where pages begin
+
+    def pages_of(self, start: int, end: int) -> tuple[int | None, int | None]:
+        """First and last page of ``text[start:end]`` (both ``page`` when the section has no page offsets)."""
+        if not self.page_starts:
+            return self.page, self.page
+        first = last = self.page_starts[0][1]
+        for offset, page in self.page_starts:
+            if offset <= start:
+                first = page
+            if offset < max(end, start + 1):
+                last = page
+        return first, last
+
+    def span_location(self, first: int | None, last: int | None) -> str:
+        """ "§ 3 Method, p. 4–5" for a passage of this section on pages ``first``..``last``."""
+        if first is None:
+            return self.location
+        pages = f"p. {first}" if last in (None, first) else f"p. {first}\u2013{last}"
+        return f"§ {self.heading}, {pages}" if self.heading else pages
 
 
 @dataclass
@@ -45,6 +69,11 @@ class Paper:
     author_count: int | None = None
     date: str | None = None
     url: str | None = None
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    references: list[str] = field(default_factory=list)  # the paper's own reference list, one entry each
 
     @property
     def text(self) -> str:
@@ -63,6 +92,12 @@ class PaperInfo:
     date: str | None = None
     url: str | None = None
     chunks: int = 0
+    year: int | None = None
+    venue: str | None = None
+    doi: str | None = None
+    arxiv_id: str | None = None
+    collections: list[str] = field(default_factory=list)  # from a Zotero / BibTeX library: search filters
+    tags: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,10 +114,14 @@ class Chunk:
     location: str
     title: str
     source: str
-    page: int | None = None
+    page: int | None = None  # the first page the passage is on
     date: str | None = None
     url: str | None = None
     authors: str = ""  # "A. Author, B. Author" or "9 authors"
+    section: str | None = None  # "3 Method"
+    end_page: int | None = None  # the last page, when the passage crosses a page break
+    year: int | None = None
+    author_names: list[str] = field(default_factory=list)  # every name, for "Author et al., Year"
 
     @property
     def embed_text(self) -> str:
@@ -157,152 +196,3 @@ class IndexReport:
         d = asdict(self)
         d["failed"] = [{"path": f.path, "reason": f.reason} for f in self.failed]
         return d
-
-
-@dataclass
-class Context:
-    """A numbered passage sent to the model; ``number`` is the [n] users see."""
-
-    number: int
-    chunk: Chunk
-    text: str  # the (possibly trimmed) passage text actually sent
-    score: float  # retrieval score
-    relevance: float  # question-passage similarity used for selection
-    tokens: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        c = self.chunk
-        return {
-            "number": self.number,
-            "paper_id": c.paper_id,
-            "chunk_id": c.id,
-            "title": c.title,
-            "location": c.location,
-            "page": c.page,
-            "date": c.date,
-            "authors": c.authors,
-            "url": c.url,
-            "source": c.source,
-            "text": self.text,
-            "score": round(self.score, 6),
-            "relevance": round(self.relevance, 6),
-            "tokens": self.tokens,
-        }
-
-
-@dataclass
-class Reference:
-    """An entry of the reference list: a cited context."""
-
-    number: int
-    paper_id: str
-    title: str
-    location: str
-    source: str
-    authors: str = ""
-    date: str | None = None
-    url: str | None = None
-    passage: str = ""
-
-    def label(self) -> str:
-        bits = [self.title]
-        if self.authors:
-            bits.append(self.authors)
-        if self.date:
-            bits.append(self.date)
-        bits.append(self.location)
-        return ", ".join(bits)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class SentenceCheck:
-    """One answer sentence, the contexts it cites and how well they support it."""
-
-    text: str
-    citations: list[int]
-    support: float
-    supported: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Answer:
-    """The result of ``PaperQA.ask``: text with [n] markers plus everything behind them."""
-
-    question: str
-    text: str
-    contexts: list[Context] = field(default_factory=list)
-    references: list[Reference] = field(default_factory=list)
-    sentences: list[SentenceCheck] = field(default_factory=list)
-    cannot_answer: bool = False
-    closest_papers: list[str] = field(default_factory=list)  # titles, when cannot_answer
-    backend: str = ""
-    model: str = ""
-    timings: dict[str, float] = field(default_factory=dict)  # evidence_s, first_token_s, total_s ...
-    usage: dict[str, int] = field(default_factory=dict)  # prompt_tokens, completion_tokens
-    standalone_question: str | None = None  # the rewritten follow-up, in chat
-    raw_text: str = ""  # the model's own words before citation checks; kept when they were judged not an answer
-
-    @property
-    def citations(self) -> list[int]:
-        """Context numbers cited in the text, in order of first appearance."""
-        seen: list[int] = []
-        for s in self.sentences:
-            for n in s.citations:
-                if n not in seen:
-                    seen.append(n)
-        return seen
-
-    @property
-    def cited_papers(self) -> list[str]:
-        return list(dict.fromkeys(r.paper_id for r in self.references))
-
-    @property
-    def unsupported(self) -> list[str]:
-        return [s.text for s in self.sentences if not s.supported]
-
-    def to_markdown(self) -> str:
-        lines = [f"**Q:** {self.question}", "", self.text, ""]
-        if self.unsupported:
-            lines += ["_Not supported by the cited passages:_"] + [f"- {s}" for s in self.unsupported] + [""]
-        if self.references:
-            lines.append("**References**")
-            lines += [f"[{r.number}] {r.label()} — {r.source}" for r in self.references]
-        elif self.cannot_answer and self.closest_papers:
-            lines.append("**Closest papers**")
-            lines += [f"- {t}" for t in self.closest_papers]
-        return "\n".join(lines).rstrip() + "\n"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "text": self.text,
-            "cannot_answer": self.cannot_answer,
-            "citations": self.citations,
-            "references": [r.to_dict() for r in self.references],
-            "contexts": [c.to_dict() for c in self.contexts],
-            "sentences": [s.to_dict() for s in self.sentences],
-            "unsupported": self.unsupported,
-            "closest_papers": self.closest_papers,
-            "backend": self.backend,
-            "model": self.model,
-            "timings": self.timings,
-            "usage": self.usage,
-            "standalone_question": self.standalone_question,
-            "raw_text": self.raw_text,
-        }
-
-
-@dataclass
-class Event:
-    """A streaming event: ``kind`` is "evidence" (contexts ready), "token" (text) or "answer" (final)."""
-
-    kind: str
-    text: str = ""
-    contexts: list[Context] = field(default_factory=list)
-    answer: Answer | None = None

@@ -4,19 +4,18 @@ The default fusion is a weighted sum of min-max normalised scores: on SciFact (8
 claims) it beats reciprocal rank fusion by about 0.015 nDCG@10 (``evals/configs/scifact_sweep.toml``);
 reciprocal rank fusion, which needs no score calibration, is a setting away.
 Chunk vectors dilute a one-sentence fact among the rest of the abstract, so the top fused
-candidates get a third ranking, by the similarity of their single best sentence to the query.
+candidates get a third ranking, by the similarity of their single best sentence to the query;
+the sentence vectors were stored at indexing time, so the query is the only text embedded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from paperqa_local.records import Hit
+from paperqa_local.sentence_vectors import SentenceVectors, chunk_sentences
 from paperqa_local.settings import Settings
-from paperqa_local.text import split_sentences
 
 if TYPE_CHECKING:
     from paperqa_local.embedding import Embedder
@@ -63,11 +62,14 @@ def cap_per_paper(hits: list[Hit], cap: int, k: int) -> list[Hit]:
 class Retriever:
     """Runs the configured retrieval mode against one library."""
 
-    def __init__(self, library: Library, embedder: Embedder,
-                 sentence_vectors: Callable[[list[str]], np.ndarray] | None = None) -> None:
+    def __init__(self, library: Library, embedder: Embedder, sentence_vectors: SentenceVectors | None = None) -> None:
+        """``sentence_vectors``: the memo shared with evidence and checks; it is pointed at this library's
+        stored sentence vectors unless it reads some already."""
         self.library = library
         self.embedder = embedder
-        self.sentence_vectors = sentence_vectors or embedder.embed
+        self.sentence_vectors = sentence_vectors or SentenceVectors(embedder.embed)
+        if self.sentence_vectors.stored is None:
+            self.sentence_vectors.stored = library.sentence_vectors
 
     def retrieve(self, query: str, settings: Settings, k: int | None = None, mode: str | None = None) -> list[Hit]:
         k = k or settings.k
@@ -109,14 +111,12 @@ class Retriever:
         top = fused[: settings.rerank_depth]
         if not top:
             return fused
-        groups = [split_sentences(h.chunk.text) or [h.chunk.text] for h in top]
-        flat = [s for g in groups for s in g]
-        sims = self.sentence_vectors(flat) @ self.embedder.embed_query(query)
+        groups = [chunk_sentences(h.chunk.text) for h in top]
+        vectors = self.sentence_vectors.for_chunks([h.chunk for h in top], groups)
+        query_vec = self.embedder.embed_query(query)
         ceiling = top[0].score or 1.0
-        offset = 0
-        for hit, group in zip(top, groups, strict=True):
-            best = float(sims[offset : offset + len(group)].max())
-            offset += len(group)
+        for hit, vecs in zip(top, vectors, strict=True):
+            best = float((vecs @ query_vec).max())
             hit.score = hit.score / ceiling + settings.sentence_weight * best
         # candidates below the re-ranked depth keep their order, after the re-ranked ones
         rest = fused[settings.rerank_depth :]

@@ -3,7 +3,9 @@
 Precedence, lowest to highest: defaults < TOML file < env ``PAPERQA_*`` < explicit
 overrides (CLI flags, ``PaperQA(**overrides)``, UI). The TOML file is
 ``--config``/``PAPERQA_CONFIG`` when given, else ``<home>/settings.toml`` if it exists.
-Field descriptions double as CLI help and UI labels.
+Fields are described as data: descriptions double as CLI help and UI labels, and
+``json_schema_extra`` tags say what a field drives (see ``TAGS``), so no other module keeps a
+hand list of field names.
 """
 
 from __future__ import annotations
@@ -16,12 +18,36 @@ from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from paperqa_local import offline  # noqa: F401  (sets offline env first)
 from paperqa_local.errors import SettingsError
 
 ENV_PREFIX = "PAPERQA_"
 SETTINGS_FILE = "settings.toml"
+
+# The one place each default model name is written; other modules import these.
+DEFAULT_EMBED_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_LOCAL_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+
+#: Field tags (``json_schema_extra`` keys) and what they drive.
+TAGS = {
+    "reopen": "changing it reopens the library (PaperQA.update_settings)",
+    "collection": "part of the collection key: changing it builds a new collection, never mixes vectors",
+    "ui": "shown in the UI's Settings tab; the value is the control: {'control': kind, 'min', 'max', 'step'}",
+}
+_REOPEN = {"reopen": True}
+_COLLECTION = {"reopen": True, "collection": True}
+
+
+def _slider(lo: float, hi: float, step: float) -> dict[str, Any]:
+    """UI-friendly slider range (narrower than what validation allows)."""
+    return {"ui": {"control": "slider", "min": lo, "max": hi, "step": step}}
+
+
+def _ui(control: str) -> dict[str, Any]:
+    return {"ui": {"control": control}}
 
 
 def default_home() -> Path:
@@ -34,16 +60,32 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     # --- library ---------------------------------------------------------
-    home: Path = Field(default_factory=default_home, description="Library home (Chroma, manifest, models, settings)")
-    chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded store when empty")
-    embed_model: str = Field("all-MiniLM-L6-v2", description="Embedding model: 'all-MiniLM-L6-v2' (bundled) or a local folder")
-    embed_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch")
-    chunk_size: int = Field(256, ge=32, le=4096, description="Chunk size in tokens (tiktoken cl100k)")
-    chunk_overlap: int = Field(32, ge=0, le=1024, description="Overlap between chunks in tokens")
+    home: Path = Field(default_factory=default_home, description="Library home (Chroma, manifest, models, settings)",
+                       json_schema_extra=_REOPEN)
+    chroma_url: str | None = Field(None, description="Chroma server URL (http://host:port); embedded store when empty",
+                                   json_schema_extra=_REOPEN)
+    embed_model: str = Field(DEFAULT_EMBED_MODEL, json_schema_extra=_COLLECTION,
+                             description=f"Embedding model: '{DEFAULT_EMBED_MODEL}' (bundled) or a local folder")
+    embed_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch", json_schema_extra=_REOPEN)
+    embed_backend: Literal["local", "onnx", "openai"] = Field(
+        "local", json_schema_extra=_REOPEN,
+        description="Who computes embed_model's vectors: in-process sentence-transformers (local), its ONNX Runtime int8 "
+                    "build (onnx; made by `paperqa-local models build-onnx`) or an OpenAI-compatible /v1/embeddings "
+                    "endpoint (openai); the same model's vectors, so backends share a collection")
+    embed_base_url: str = Field("http://127.0.0.1:8081/v1", json_schema_extra=_REOPEN,
+                                description="OpenAI-compatible embeddings endpoint (embed_backend = openai)")
+    embed_api_model: str | None = Field(None, json_schema_extra=_REOPEN,
+                                        description="Model name at the embeddings endpoint (default: embed_model's name)")
+    embed_concurrency: int = Field(4, ge=1, le=64, json_schema_extra=_REOPEN,
+                                   description="Embedding requests in flight at once (embed_backend = openai)")
+    chunk_size: int = Field(256, ge=32, le=4096, description="Chunk size in tokens (tiktoken cl100k)",
+                            json_schema_extra=_COLLECTION)
+    chunk_overlap: int = Field(32, ge=0, le=1024, description="Overlap between chunks in tokens",
+                               json_schema_extra=_COLLECTION)
     max_file_mb: float = Field(200.0, gt=0, description="Files larger than this are refused")
 
     # --- retrieval -------------------------------------------------------
-    k: int = Field(6, ge=1, le=100, description="Passages given to the model")
+    k: int = Field(6, ge=1, le=100, description="Passages given to the model", json_schema_extra=_slider(1, 20, 1))
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode")
     fusion: Literal["rrf", "weighted"] = Field(
@@ -54,6 +96,8 @@ class Settings(BaseModel):
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
     rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
     sentence_weight: float = Field(2.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")
+    sentence_cache: int = Field(20000, ge=0, description="Sentence vectors kept in memory for the re-rank and "
+                                "evidence (sweeps over many questions raise it)")
 
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
@@ -61,20 +105,29 @@ class Settings(BaseModel):
     min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
+    cite_grammar: bool = Field(True, description="Local model: a grammar lets it write only sentences that end in markers of the given passages")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
 
     # --- language model --------------------------------------------------
-    llm: Literal["local", "openai", "extractive"] = Field("local", description="Answer backend")
-    model: str = Field("qwen2.5-coder-1.5b-instruct-q4_k_m", description="Local model name or path to a GGUF file")
+    llm: Literal["local", "openai", "extractive"] = Field("local", description="Answer backend",
+                                                          json_schema_extra=_ui("radio"))
+    model: str = Field(DEFAULT_LOCAL_MODEL, description="Local model name or path to a GGUF file",
+                       json_schema_extra=_ui("installed_models"))
     models_dir: Path | None = Field(None, description="Where GGUF models live (default: models/ in the per-user data dir, shared by all homes)")
     n_ctx: int = Field(4096, ge=512, description="Local model context window")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
-    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint")
-    openai_model: str = Field("gpt-4o-mini", description="Model name at the OpenAI-compatible endpoint")
+    openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint",
+                                 json_schema_extra=_ui("textbox"))
+    openai_model: str = Field(DEFAULT_OPENAI_MODEL, description="Model name at the OpenAI-compatible endpoint",
+                              json_schema_extra=_ui("textbox"))
     openai_api_key_env: str = Field("OPENAI_API_KEY", description="Env var that holds the API key")
     openai_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the endpoint")
-    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature")
-    max_tokens: int = Field(256, ge=16, le=8192, description="Answer length limit in tokens")
+    openai_concurrency: int = Field(8, ge=1, le=256, description="Requests to the OpenAI-compatible endpoint in "
+                                    "flight at once (also how many UI questions are answered at once)")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature",
+                               json_schema_extra=_slider(0.0, 1.5, 0.05))
+    max_tokens: int = Field(256, ge=16, le=8192, description="Answer length limit in tokens",
+                            json_schema_extra=_slider(32, 2048, 32))
 
     # --- web UI ----------------------------------------------------------
     host: str = Field("127.0.0.1", description="UI bind address")
@@ -88,11 +141,30 @@ class Settings(BaseModel):
 
     @property
     def collection_name(self) -> str:
-        """Changing the embedding model or chunking builds a new collection, never mixes vectors."""
-        key = f"{self.embed_model}|{self.chunk_size}|{self.chunk_overlap}|v2"
-        digest = hashlib.sha256(key.encode()).hexdigest()[:10]
-        stem = "".join(c if c.isalnum() else "-" for c in Path(self.embed_model).name.lower())[:30].strip("-")
-        return f"papers-{stem}-{self.chunk_size}-{self.chunk_overlap}-{digest}"
+        """Changing a ``collection`` field (embedding model, chunking) builds a new collection, never mixes vectors.
+
+        Readable part plus a hash of the values in field order (``papers-all-minilm-l6-v2-256-32-<hash>``);
+        the scheme is fixed so existing libraries keep opening.
+        """
+        values = [str(getattr(self, name)) for name in _tagged(type(self), "collection")]
+        digest = hashlib.sha256("|".join([*values, "v2"]).encode()).hexdigest()[:10]
+        stems = ["".join(c if c.isalnum() else "-" for c in Path(v).name.lower())[:30].strip("-") for v in values]
+        return "-".join(["papers", *stems, digest])
+
+    @property
+    def ui_concurrency(self) -> int:
+        """UI questions answered at once: one llama.cpp context generates one at a time, an endpoint many."""
+        return 1 if self.llm == "local" else self.openai_concurrency
+
+    @classmethod
+    def fields_tagged(cls, tag: str) -> set[str]:
+        """Names of the fields carrying ``tag`` (one of ``TAGS``), e.g. ``fields_tagged("reopen")``."""
+        return set(_tagged(cls, tag))
+
+    @classmethod
+    def ui_fields(cls) -> dict[str, dict[str, Any]]:
+        """The Settings tab, in field order: name -> its control ({'control': 'slider', 'min': ..., ...})."""
+        return {name: dict(_extra(field)["ui"]) for name, field in cls.model_fields.items() if "ui" in _extra(field)}
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with some fields changed (validated); ``None`` values are ignored."""
@@ -142,10 +214,16 @@ class Settings(BaseModel):
         path.write_text("".join(f"{k} = {_toml_value(v)}\n" for k, v in sorted(existing.items())), encoding="utf-8")
         return path
 
-    def public_fields(self, names: list[str]) -> list[tuple[str, Any, str]]:
-        """(name, value, description) for rendering a settings panel from data."""
-        fields = type(self).model_fields
-        return [(n, getattr(self, n), fields[n].description or n) for n in names]
+
+def _extra(field: FieldInfo) -> dict[str, Any]:
+    extra = field.json_schema_extra
+    return extra if isinstance(extra, dict) else {}
+
+
+def _tagged(cls: type[Settings], tag: str) -> list[str]:
+    if tag not in TAGS:
+        raise KeyError(f"unknown settings tag {tag!r}; known: {', '.join(TAGS)}")
+    return [name for name, field in cls.model_fields.items() if _extra(field).get(tag)]
 
 
 def _from_env() -> dict[str, Any]:

@@ -7,7 +7,8 @@ import re
 
 import numpy as np
 
-from paperqa_local.records import Chunk, Context, Hit
+from paperqa_local.records import Chunk, Hit
+from paperqa_local.results import Context
 
 DIM = 256
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from paperqa_local.answer import NOT_ANSWERED_TEXT, build_answer, is_cannot_answer, parse_markers
+from paperqa_local.answer import NOT_ANSWERED_TEXT, build_answer, is_cannot_answer, keep_subject, parse_markers
+from paperqa_local.results import Context
 
-from fakes import context, embed
+from fakes import chunk, context, embed
 
 FFCV = "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single machine with 8 GPUs."
 OTHER = "Moment probing builds a linear classifier on the feature distribution instead of the mean feature."
@@ -42,10 +43,41 @@ def test_unsupported_sentence_is_flagged_not_hidden() -> None:
     assert "Zurich" in answer.text  # flagged, still shown
 
 
-def test_wrong_number_lowers_support() -> None:
-    good = build_answer("q", "FFCV reaches 75% in 20 minutes [1].", CTX, embed, 0.45).sentences[0].support
-    bad = build_answer("q", "FFCV reaches 91% in 3 minutes [1].", CTX, embed, 0.0).sentences[0].support
-    assert bad < good
+def test_a_number_the_cited_passage_lacks_fails_the_check() -> None:
+    good = build_answer("q", "FFCV reaches 75% in 20 minutes [1].", CTX, embed, 0.45).sentences[0]
+    assert good.supported
+    assert build_answer("q", "FFCV reaches 91% in 3 minutes [1].", CTX, embed, 0.0).cannot_answer
+    mixed = build_answer("q", "FFCV reaches 75% in 20 minutes [1]. It needs 91 GPUs [1].", CTX, embed, 0.0)
+    bad = mixed.sentences[1]
+    assert not bad.supported and "91" in bad.reason
+
+
+def test_a_result_given_to_another_papers_method_fails_the_check() -> None:
+    contexts = [context(1, "ffcv", FFCV), context(2, "mp", "Moment Probing (MP) reaches 84.2% on ImageNet-1K.")]
+    answer = build_answer("q", "Moment Probing trains ResNet-50 to 75% accuracy in 20 minutes [1].", contexts,
+                          embed, 0.45)
+    assert answer.cannot_answer or answer.unsupported, answer.sentences
+
+
+def test_hedges_are_gaps_not_claims() -> None:
+    hedged = ("The learning rate schedule is not specified in the given passage [1]. "
+              "The passage only mentions that FFCV trains ResNet-50 quickly [1].")
+    assert build_answer("What schedule does FFCV use?", hedged, CTX, embed, 0.45).cannot_answer
+    partial = ("FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [1]. "
+               "The learning rate schedule is not specified in the passages [1].")
+    answer = build_answer("How fast is FFCV and what schedule does it use?", partial, CTX, embed, 0.45)
+    assert not answer.cannot_answer and answer.citations == [1]
+    assert answer.gaps == ["The learning rate schedule is not specified in the passages."]
+    assert answer.unsupported == []  # a gap is not an unsupported claim
+
+
+def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
+    contexts = [Context(number=1, chunk=chunk("ffcv", FFCV, title="FFCV: Accelerating Training by Removing Data "
+                                                                  "Bottlenecks"), text=FFCV, score=1.0, relevance=0.5)]
+    answer = build_answer("q", "[1] trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes.", contexts, embed,
+                          0.45)
+    assert answer.text == "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [1]."
+    assert keep_subject("[1][2] FFCV is fast.", {1: contexts[0]}) == "FFCV is fast [1][2]."
 
 
 def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:

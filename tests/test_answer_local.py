@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
+from paperqa_local.evaluation.servers import free_port, stop_process, wait_for_port
 from paperqa_local.llms.models import resolve_model
 from paperqa_local.pipeline import PaperQA
 
-from conftest import MODELS_DIR, free_port, stop_process, wait_for_port
+from conftest import MODELS_DIR
 
 pytestmark = pytest.mark.integration
 
@@ -52,10 +53,10 @@ def test_local_stream_can_be_stopped(seeds_qa: PaperQA) -> None:
 
 def test_instruction_shapes_the_local_answer(seeds_qa: PaperQA) -> None:
     from paperqa_local.evaluation.metrics import parse_label
-    from paperqa_local.evaluation.qa_eval import LABEL_INSTRUCTION
+    from paperqa_local.prompts import load_prompts
 
     answer = seeds_qa.ask("Can FFCV train an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?",
-                          instruction=LABEL_INSTRUCTION, model=FAST, max_tokens=60)
+                          instruction=load_prompts().render("label_instruction"), model=FAST, max_tokens=60)
     assert not answer.cannot_answer, answer.text
     assert parse_label(answer.text) == "yes", answer.text
 

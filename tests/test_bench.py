@@ -1,32 +1,25 @@
 """The bench on tiny sizes, so it cannot rot: structure of the figures and files, never timings.
 
 Real parts: the seeds library (real embedding model, embedded Chroma and a `chroma run` server),
-synthetic libraries through ``Library.add_papers``, the LlamaIndex baseline. The answer sections run
+synthetic libraries through ``PaperQA.add_papers``, the LlamaIndex baseline. The answer sections run
 the extractive backend and llama-index's MockLLM so the test needs no GGUF and stays quick.
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SEEDS
+from paperqa_local.cli import build_parser, settings_from_args
+from paperqa_local.evaluation.bench.context import SECTIONS, SEEDS_QA, BenchConfig, seeds_questions
+from paperqa_local.evaluation.bench.measure import latency_stats
+from paperqa_local.evaluation.bench.report import render_markdown, write_outputs
+from paperqa_local.evaluation.bench.runner import config_from_args, run_bench
+from paperqa_local.evaluation.bench.search_latency import first_sentence
 
-if str(ROOT) not in sys.path:  # evals/ is not an installed package: import it from the checkout
-    sys.path.insert(0, str(ROOT))
-
-from evals import bench  # noqa: E402
-from evals.bench_common import (  # noqa: E402
-    SECTIONS,
-    BenchConfig,
-    first_sentence,
-    latency_stats,
-    load_questions,
-)
-from evals.bench_report import render_markdown, write_outputs  # noqa: E402
+from conftest import SEEDS
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +40,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]
     config = BenchConfig.quick_config(out=out, seeds=_mini_seeds(tmp_path_factory.mktemp("mini-seeds")),
                                       sizes=(200, 600), models=("extractive",),
                                       baseline_llm=MockLLM(max_tokens=16), progress=False)
-    results = bench.run_bench(config)
+    results = run_bench(config)
     write_outputs(results, out)
     return results, out
 
@@ -109,13 +102,19 @@ def test_outputs_written(quick_results: tuple[dict, Path]) -> None:
         assert (out / png).stat().st_size > 1000
 
 
+def _bench_args(*argv: str) -> tuple[BenchConfig, tuple[str, ...]]:
+    args = build_parser().parse_args(["eval", "bench", *argv])
+    return config_from_args(args, settings_from_args(args))
+
+
 def test_cli_arguments() -> None:
-    config, sections = bench.config_from_args(bench.parse_args(
-        ["--quick", "--only", "index,search", "--sizes", "100,200", "--models", "extractive", "--no-server"]))
+    config, sections = _bench_args("--quick", "--only", "index,search", "--sizes", "100,200", "--models",
+                                   "extractive", "--no-server", "--max-tokens", "32")
     assert sections == ("index", "search") and config.sizes == (100, 200) and not config.server
-    assert config.quick and config.models == ("extractive",)
+    assert config.quick and config.models == ("extractive",) and config.overrides == {"max_tokens": 32}
+    assert build_parser().parse_args(["eval", "bench"]).func.__name__ == "run_bench"
     with pytest.raises(SystemExit):
-        bench.config_from_args(bench.parse_args(["--only", "nope"]))
+        _bench_args("--only", "nope")
 
 
 def test_helpers(tmp_path: Path) -> None:
@@ -123,7 +122,10 @@ def test_helpers(tmp_path: Path) -> None:
     assert first_sentence("FFCV speeds up model training a lot. It removes data bottlenecks.") == \
         "FFCV speeds up model training a lot."
     qa = tmp_path / "qa.jsonl"
-    qa.write_text('{"question": "q1", "gold_titles": ["T1"]}\n{"question": "q2", "answerable": false}\n'
-                  '{"question": "q3", "gold_title": "T3"}\n')
-    assert load_questions(qa) == [("q1", "T1"), ("q3", "T3")]
+    qa.write_text('{"id": "1", "question": "q1", "gold_titles": ["T1", "T2"]}\n'
+                  '{"id": "2", "question": "q2", "answerable": false}\n'
+                  '{"id": "3", "question": "q3", "gold_titles": ["T3"]}\n')
+    assert seeds_questions(qa) == [("q1", "T1"), ("q3", "T3")]
+    assert ("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?",
+            "FFCV: Accelerating Training by Removing Data Bottlenecks") in seeds_questions(SEEDS_QA)
     assert "## Indexing throughput" not in render_markdown({"meta": {}})

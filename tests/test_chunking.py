@@ -77,3 +77,40 @@ def test_long_text_splits_into_budgeted_chunks() -> None:
     parts = chunker.split(text)
     assert len(parts) > 200
     assert all(count_tokens(p) <= 256 for p in parts)
+
+
+def _pdf_section(text: str, page_break: int, **kw) -> Section:
+    section = Section(text, "", 4, heading="3 Method", page_starts=[(0, 4), (page_break, 5)], **kw)
+    section.location = section.span_location(4, 5)
+    return section
+
+
+def test_chunks_cross_page_breaks_and_remember_both_pages() -> None:
+    text = "3 Method\n" + " ".join(SENTENCES[:60])
+    page_break = text.index(SENTENCES[30])  # page 5 starts at sentence 30
+    paper = _paper(sections=[_pdf_section(text, page_break)])
+    chunks = Chunker(128, 16).chunk(paper)
+    spans = [(c.page, c.end_page) for c in chunks]
+    assert spans[0] == (4, None) and spans[-1] == (5, None)
+    crossing = [c for c in chunks if c.end_page == 5 and c.page == 4]
+    assert len(crossing) == 1 and SENTENCES[29] in crossing[0].text and SENTENCES[30] in crossing[0].text
+    assert crossing[0].location == "§ 3 Method, p. 4\u20135"
+    assert {c.location for c in chunks} == {"§ 3 Method, p. 4", "§ 3 Method, p. 4\u20135", "§ 3 Method, p. 5"}
+    assert all(c.section == "3 Method" for c in chunks)
+    assert all(c.location.endswith(f"p. {c.page}") for c in chunks if c.end_page is None)
+
+
+def test_reference_lists_are_never_chunked_and_captions_are() -> None:
+    refs = Section("References\n[1] A. Author. A cited paper. 2020.", "§ References, p. 9", 9, kind="references",
+                   heading="References", page_starts=[(0, 9)])
+    caption = Section("Figure 2: Widgets at scale.", "§ 3 Method, p. 8", 8, kind="caption", heading="3 Method",
+                      page_starts=[(0, 8)])
+    chunks = Chunker(128, 16).chunk(_paper(sections=[caption, refs]))
+    assert [(c.text, c.location, c.section, c.page) for c in chunks] == [
+        ("Figure 2: Widgets at scale.", "§ 3 Method, p. 8", "3 Method", 8)]
+
+
+def test_listing_and_text_locations_are_kept_as_they_were() -> None:
+    paper = _paper(sections=[Section("Only a short abstract.", "entry 3"), Section("Some text.", "§ Methods")])
+    assert [(c.location, c.page, c.end_page, c.section) for c in Chunker(256, 32).chunk(paper)] == [
+        ("entry 3", None, None, None), ("§ Methods", None, None, None)]

@@ -11,15 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from library_checks import assert_in_step
 
 from paperqa_local.embedding import Embedder
 from paperqa_local.errors import LibraryError, ModelError
+from paperqa_local.evaluation.servers import free_port
 from paperqa_local.library import Library
 from paperqa_local.readers import read_path
 from paperqa_local.records import Paper, Section
 from paperqa_local.settings import Settings
 
-from conftest import SEEDS, free_port
+from conftest import SEEDS
 
 pytestmark = pytest.mark.integration
 
@@ -80,7 +82,7 @@ def test_seeds_index_every_paper_once(seeded) -> None:
     assert report.added == len(expected) == report.total_papers >= 269
     assert {p.id for p in library.papers()} == expected
     assert report.chunks == report.total_chunks == library.count_chunks() > report.added
-    stats = library.stats()
+    stats = assert_in_step(library)
     assert stats["chunks"] == stats["vectors"] == stats["keywords"] == report.total_chunks
     # progress: reading files, then embedding chunks up to the total
     assert any(m.startswith("reading") for _, _, m in seen)
@@ -158,13 +160,11 @@ def small(request, tmp_path, embedder):
     yield library, folder
     library.close()
     if settings.chroma_url:
-        library.client.delete_collection(library.name)
+        library.store.drop()
 
 
 def _consistent(library: Library) -> dict[str, int]:
-    stats = library.stats()
-    assert stats["chunks"] == stats["vectors"] == stats["keywords"], stats
-    return stats
+    return assert_in_step(library)  # also keyword rows, term counts and sentence vectors
 
 
 def test_changed_file_replaces_its_chunks(small) -> None:
@@ -179,7 +179,7 @@ def test_changed_file_replaces_its_chunks(small) -> None:
     ((gone, was),) = [(i, p) for i, p in old.items() if i not in new]
     ((fresh, now),) = [(i, p) for i, p in new.items() if i not in old]
     assert library.bm25_search("zanzibarite", 5)[0].chunk.paper_id == fresh
-    assert library.collection.get(where={"paper_id": gone}, include=[])["ids"] == []
+    assert library.store.collection.get(where={"paper_id": gone}, include=[])["ids"] == []
     assert not [c for c in library.all_chunks() if c.paper_id == gone]
     stats = _consistent(library)
     assert stats["chunks"] == first.total_chunks - was.chunks + now.chunks  # replaced, not appended
@@ -265,6 +265,15 @@ def test_second_writer_fails_fast(small, embedder) -> None:
         other.close()
 
 
+def test_settings_are_read_per_call(small) -> None:
+    library, folder = small
+    tiny = library.settings.with_overrides(max_file_mb=1e-4)  # ~100 bytes: every paper file is too large
+    report = library.add([folder], tiny, progress=False)
+    assert report.added == 0 and len(report.failed) == 3
+    assert all(f.reason.startswith("too large") for f in report.failed)
+    assert library.add([folder], progress=False).added == 3  # the library's own settings again
+
+
 # ------------------------------------------------------------------ bad input, errors
 def _pdf(path: Path, text: str | None, password: str | None = None) -> None:
     from pypdf import PdfWriter
@@ -340,13 +349,13 @@ def test_two_homes_share_one_server_without_mixing(request, tmp_path, embedder) 
         first.add([folder], progress=False)
         vectors = first.stats()["vectors"]
         second = Library(settings.with_overrides(home=tmp_path / "b"), embedder)
-        assert second.name != first.name  # its own collection on the same server
+        assert second.store.name != first.store.name  # its own collection on the same server
         assert second.papers() == [] and second.stats()["vectors"] == 0
         assert first.stats()["vectors"] == vectors > 0  # nothing of the first home was touched
     finally:
         for lib in (first, second):
             if lib is not None:
-                lib.client.delete_collection(lib.name)
+                lib.store.drop()
                 lib.close()
 
 

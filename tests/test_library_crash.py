@@ -1,8 +1,8 @@
 """An index run killed (kill -9) or interrupted (Ctrl-C) leaves a usable library; the next run completes it.
 
 A subprocess indexes a folder of small papers in groups of a few chunks; once some papers are
-complete in its manifest it is stopped. The library must then open with Chroma, manifest and BM25 in
-step, and a second run must end with exactly the chunk ids of an uninterrupted run.
+complete in its manifest it is stopped. The library must then open with Chroma, manifest, keywords,
+term counts and sentence vectors in step, and a second run must end with exactly the chunk ids of an uninterrupted run.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from library_checks import assert_in_step
 
 from paperqa_local.embedding import Embedder
 from paperqa_local.library import Library
@@ -32,7 +33,7 @@ STOP_AFTER = 4  # complete papers in the manifest before the run is stopped
 
 SCRIPT = """
 import sys
-import paperqa_local.library as L
+import paperqa_local.library.indexing as L
 from paperqa_local.embedding import Embedder
 from paperqa_local.library import Library
 from paperqa_local.settings import Settings
@@ -127,7 +128,7 @@ def test_interrupted_index_run_resumes_to_the_same_library(sig, corpus, embedder
     library = Library(Settings.load(home=home, **CHUNKING), embedder)
     try:
         # usable right away: stores agree, searches work
-        stats = library.stats()
+        stats = assert_in_step(library)  # keyword rows, term counts, sentence vectors too
         assert stats["chunks"] == stats["vectors"] == stats["keywords"] > 0
         assert STOP_AFTER <= stats["papers"] < N_PAPERS
         assert library.bm25_search("glacier moraine", 3)
@@ -139,8 +140,8 @@ def test_interrupted_index_run_resumes_to_the_same_library(sig, corpus, embedder
         assert report.unchanged == stats["papers"]  # nothing complete was embedded again
         ids = sorted(c.id for c in library.all_chunks())
         assert ids == reference  # no duplicates, no orphans, nothing missing
-        assert sorted(library.collection.get(include=[])["ids"]) == reference
-        stats = library.stats()
+        assert sorted(library.store.collection.get(include=[])["ids"]) == reference
+        stats = assert_in_step(library)
         assert stats["chunks"] == stats["vectors"] == stats["keywords"] == len(reference)
     finally:
         library.close()

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from paperqa_local.errors import BackendUnavailable
+from paperqa_local.evaluation.servers import free_port, stop_process, wait_for_port
 from paperqa_local.llms import get_llm
 from paperqa_local.llms.local import LocalLLM
 from paperqa_local.llms.models import CATALOG, model_path
 from paperqa_local.llms.openai import OpenAICompatibleLLM
 from paperqa_local.settings import Settings
-
-from conftest import free_port, stop_process, wait_for_port
 
 pytestmark = pytest.mark.integration
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from paperqa_local.errors import ModelError
+from paperqa_local.llms.backends import ChatBackend
 from paperqa_local.pipeline import PaperQA
 
 FFCV_QUERY = "train a ResNet-50 on ImageNet to 75% in 20 minutes"
@@ -54,11 +55,11 @@ def test_instruction_goes_to_the_model_not_to_retrieval(seeds_qa: PaperQA) -> No
 def test_instruction_reaches_the_model_prompt(seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
     prompts: list[list[dict[str, str]]] = []
 
-    def fake_generate(messages, settings, max_tokens=None, usage=None):  # noqa: ANN001, ANN202
+    def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202
         prompts.append(messages)
         yield "FFCV trains an ImageNet ResNet-50 model to 75% in only 20 mins on a single machine [1]."
 
-    monkeypatch.setattr(seeds_qa, "_generate", fake_generate)
+    monkeypatch.setattr(ChatBackend, "generate", fake_generate)
     answer = seeds_qa.chat([("What is FFCV?", "A data loading library [1].")], FFCV_QUESTION, llm="local",
                            instruction="Begin your answer with Yes, No or Maybe.")
     user = prompts[-1][-1]["content"]
@@ -101,3 +102,15 @@ def test_missing_local_model_is_an_error_not_a_fallback(seeds_home, tmp_path) ->
     with pytest.raises(ModelError, match="models install"):
         qa.ask(FFCV_QUESTION, llm="local")
     qa.close()
+
+
+def test_every_backend_answers_through_the_same_seam(seeds_qa: PaperQA) -> None:
+    from paperqa_local.llms.backends import BACKENDS
+
+    assert set(BACKENDS) == {"local", "openai", "extractive"}
+    extractive = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    assert not extractive.generates and extractive.label == "extractive"
+    local = seeds_qa.backend()
+    assert local.generates and local.label == seeds_qa.settings.model
+    answer = seeds_qa.ask(FFCV_QUESTION, llm="extractive")
+    assert answer.backend == "extractive" and answer.model == "extractive"

@@ -1,17 +1,15 @@
-"""Readers: HF Daily Papers listings, PDF, text, Markdown, HTML, bad input and discovery (fast, no models)."""
+"""Readers: HF Daily Papers listings, text, Markdown, HTML, content sniffing, bad input and discovery (fast, no
+models). The PDF reader has its own file, test_readers_pdf.py."""
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
 import pytest
-from pypdf import PdfWriter
-from reportlab.pdfgen import canvas  # dev dependency: builds the test PDFs
 
 from paperqa_local.errors import ReaderError
-from paperqa_local.readers import SUPPORTED_EXTENSIONS, discover, read_path
+from paperqa_local.readers import discover, read_path
 from paperqa_local.readers.hf_papers import looks_like_listing, parse_date
 
 from conftest import SEEDS
@@ -36,33 +34,6 @@ def by_title(papers, title):
     matches = [p for p in papers if p.title == title]
     assert matches, f"no paper titled {title!r}"
     return matches[0]
-
-
-def make_pdf(pages: list[list[str]], title: str | None = None, author: str | None = None) -> bytes:
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    if title:
-        c.setTitle(title)
-    if author:
-        c.setAuthor(author)
-    for lines in pages:
-        y = 800
-        for line in lines:
-            c.drawString(72, y, line)
-            y -= 14
-        if not lines:  # an "image only" page
-            c.rect(100, 100, 300, 300, fill=1)
-        c.showPage()
-    c.save()
-    return buf.getvalue()
-
-
-def encrypt(pdf: bytes, user_password: str) -> bytes:
-    writer = PdfWriter(clone_from=io.BytesIO(pdf))
-    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def reason_of(path: Path) -> str:
@@ -176,62 +147,6 @@ def test_listing_sniffing(tmp_path):
     assert not looks_like_listing(headings)
 
 
-# --- PDF ----------------------------------------------------------------------------------------------------------
-
-
-def test_pdf_pages_title_authors(tmp_path):
-    pdf = make_pdf(
-        [
-            ["Deep Widgets for Everyone", "Ann Author, Bob Builder", "Abstract. We build widgets that are deep."],
-            ["Results: widgets are 3x deeper with self-", "attention than without."],
-            ["Conclusion: use deep widgets."],
-        ],
-        title="Deep Widgets for Everyone",
-        author="Ann Author; Bob Builder",
-    )
-    (tmp_path / "widgets.pdf").write_bytes(pdf)
-    [paper] = read_path(tmp_path / "widgets.pdf")
-    assert paper.title == "Deep Widgets for Everyone"
-    assert paper.authors == ["Ann Author", "Bob Builder"] and paper.author_count == 2
-    assert [(s.location, s.page) for s in paper.sections] == [("p. 1", 1), ("p. 2", 2), ("p. 3", 3)]
-    assert "selfattention" in paper.sections[1].text  # line-break hyphen joined
-    assert paper.date and len(paper.date) == 10  # ISO date from the creation date
-    assert paper.source == str((tmp_path / "widgets.pdf").resolve())
-
-
-def test_pdf_title_falls_back_to_first_line_and_blank_pages_skip(tmp_path):
-    # reportlab writes "untitled" and "anonymous" as metadata defaults: neither is a title or an author
-    pdf = make_pdf([["arXiv:2401.01234v1 [cs.CL] 1 Jan 2024", "Sparse Gadgets at Scale", "body text"], [], ["end"]])
-    (tmp_path / "gadgets.pdf").write_bytes(pdf)
-    [paper] = read_path(tmp_path / "gadgets.pdf")
-    assert paper.title == "Sparse Gadgets at Scale"
-    assert paper.authors == []
-    assert [s.location for s in paper.sections] == ["p. 1", "p. 3"]
-
-
-def test_pdf_owner_password_only_is_readable(tmp_path):
-    (tmp_path / "locked.pdf").write_bytes(encrypt(make_pdf([["Owner Locked Paper Title", "text"]]), user_password=""))
-    [paper] = read_path(tmp_path / "locked.pdf")
-    assert paper.title == "Owner Locked Paper Title"
-
-
-@pytest.mark.parametrize(
-    ("name", "content", "reason"),
-    [
-        ("secret.pdf", lambda: encrypt(make_pdf([["Secret Paper", "text"]]), user_password="pw"), "encrypted PDF"),
-        ("scan.pdf", lambda: make_pdf([[], []]), "no extractable text (scanned?)"),
-        ("junk.pdf", lambda: bytes(range(256)) * 20, "not a valid PDF"),
-        ("truncated.pdf", lambda: make_pdf([["Some Paper Title", "text"]])[:600], "not a valid PDF"),
-        ("header-only.pdf", lambda: b"%PDF-1.4\ngarbage\n", "not a valid PDF"),
-        ("empty.pdf", lambda: b"", "empty file"),
-    ],
-)
-def test_bad_pdfs(tmp_path, name, content, reason):
-    path = tmp_path / name
-    path.write_bytes(content())
-    assert reason in reason_of(path)
-
-
 # --- text, Markdown, HTML ---------------------------------------------------------------------------------------
 
 
@@ -249,6 +164,7 @@ def test_plain_text_paper(tmp_path):
         "§ 2 Methods, lines 12-14",
     ]
     assert paper.sections[2].text.startswith("1 Introduction\n\nWe study gadgets")
+    assert [s.heading for s in paper.sections] == [None, "Abstract", "1 Introduction", "2 Methods"]
 
 
 def test_plain_text_without_headings_is_grouped_by_lines(tmp_path):
@@ -270,6 +186,7 @@ def test_markdown_sections(tmp_path):
     [paper] = read_path(tmp_path / "paper.md")
     assert paper.title == "Graph Widgets"
     assert [s.location for s in paper.sections] == ["line 4", "§ Graph Widgets", "§ Methods", "§ Results"]
+    assert [s.heading for s in paper.sections] == [None, "Graph Widgets", "Methods", "Results"]
     assert "# a comment, not a heading" in paper.sections[2].text
     assert paper.sections[3].text == "Results\n\nIt worked."
 
@@ -298,6 +215,7 @@ def test_html_title_sections_and_chrome(tmp_path):
     assert paper.authors == ["Ann Author", "Bob Builder"] and paper.date == "2023-07-21"
     assert paper.url == "https://example.org/w"
     assert [s.location for s in paper.sections] == ["§ Widget Paper", "§ Method", "§ Details"]
+    assert [s.heading for s in paper.sections] == ["Widget Paper", "Method", "Details"]
     assert "We present widgets, a new idea." in paper.sections[0].text
     assert "Step one.\nStep two." in paper.sections[1].text
     for junk in ("SCRIPT", "color", "NAVTEXT", "COMMENT", "FOOTER"):
@@ -307,6 +225,43 @@ def test_html_title_sections_and_chrome(tmp_path):
 def test_html_title_from_h1_when_no_title_tag(tmp_path):
     (tmp_path / "x.htm").write_text("<html><body><h1>Only An H1</h1><p>Text body here.</p></body></html>")
     assert read_path(tmp_path / "x.htm")[0].title == "Only An H1"
+
+
+# --- content sniffing ------------------------------------------------------------------------------------------
+
+
+def test_web_page_saved_as_txt_goes_through_the_html_reader(tmp_path):
+    page = (
+        "<!DOCTYPE html>\n<html><head><title>Saved Widget Paper</title><style>p {color: red}</style></head>"
+        "<body><h1>Saved Widget Paper</h1><p>We present <b>widgets</b> &amp; gadgets.</p>"
+        "<h2>Method</h2><p>Step one.</p><script>var x = 1;</script></body></html>"
+    )
+    (tmp_path / "page.txt").write_text(page)
+    [paper] = read_path(tmp_path / "page.txt")
+    assert paper.title == "Saved Widget Paper"
+    assert [s.location for s in paper.sections] == ["§ Saved Widget Paper", "§ Method"]
+    assert "We present widgets & gadgets." in paper.text
+    for markup in ("<", ">", "DOCTYPE", "color", "var x"):
+        assert markup not in paper.text
+    (tmp_path / "bom.md").write_bytes("\ufeff<html><body><h1>BOM Page</h1><p>text</p></body></html>".encode())
+    assert read_path(tmp_path / "bom.md")[0].title == "BOM Page"
+    (tmp_path / "notes.md").write_text("# Notes\n\nInline <b>HTML</b> in Markdown stays Markdown.\n")
+    assert read_path(tmp_path / "notes.md")[0].sections[0].location == "§ Notes"
+
+
+def test_text_encodings_are_sniffed(tmp_path):
+    text = "Caf\u00e9 Study\n\nA na\u00efve body text about r\u00e9sum\u00e9s.\n"
+    for name, data in [
+        ("utf16le-bom.txt", text.encode("utf-16")),
+        ("utf16be-bom.txt", b"\xfe\xff" + text.encode("utf-16-be")),
+        ("utf16le-nobom.txt", text.encode("utf-16-le")),
+        ("latin1.txt", text.encode("latin-1")),
+        ("utf8.txt", text.encode("utf-8")),
+    ]:
+        (tmp_path / name).write_bytes(data)
+        [paper] = read_path(tmp_path / name)
+        assert paper.title == "Caf\u00e9 Study", name
+        assert "na\u00efve body text about r\u00e9sum\u00e9s." in paper.text, name
 
 
 # --- ids ----------------------------------------------------------------------------------------------------------
@@ -373,28 +328,6 @@ def test_unreadable_file(tmp_path, monkeypatch):
     assert "permission denied" in reason_of(path)
 
 
-def test_discover_unreadable_folder_and_file(tmp_path, monkeypatch):
-    (tmp_path / "closed").mkdir()
-    (tmp_path / "closed" / "inside.txt").write_text("x")
-    (tmp_path / "locked.txt").write_text("Locked\n\ntext\n")
-    (tmp_path / "ok.txt").write_text("Fine\n\ntext\n")
-    real_scandir, real_access = os.scandir, os.access
-
-    def scandir(path="."):
-        if Path(path).name == "closed":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_scandir(path)
-
-    monkeypatch.setattr(os, "scandir", scandir)
-    monkeypatch.setattr(os, "access", lambda p, mode: Path(p).name != "locked.txt" and real_access(p, mode))
-    files, failures = discover([tmp_path])
-    assert [f.name for f in files] == ["ok.txt"]
-    assert {(Path(f.path).name, f.reason) for f in failures} == {
-        ("closed", "permission denied"),
-        ("locked.txt", "permission denied"),
-    }
-
-
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_unreadable_file_and_folder_for_real(tmp_path):
     locked = tmp_path / "locked.txt"
@@ -415,66 +348,3 @@ def test_unreadable_file_and_folder_for_real(tmp_path):
     finally:
         locked.chmod(0o644)
         closed.chmod(0o755)
-
-
-# --- discovery ----------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mixed_folder(tmp_path):
-    root = tmp_path / "papers"
-    (root / "sub" / "deeper").mkdir(parents=True)
-    (root / ".hidden").mkdir()
-    (root / "__MACOSX").mkdir()
-    (root / "a.pdf").write_bytes(make_pdf([["A Paper About Things", "text"]]))
-    (root / "b.md").write_text("# B\n\ntext\n")
-    (root / "sub" / "c.TXT").write_text("C paper\n\ntext\n")
-    (root / "sub" / "deeper" / "d.html").write_text("<h1>D</h1><p>text</p>")
-    (root / "sub" / "big.txt").write_text("x" * 2_200_000)
-    (root / "notes.docx").write_bytes(b"PK\x03\x04")
-    (root / "binary.txt").write_bytes(bytes(range(256)))  # a content problem: read_path reports it
-    (root / ".DS_Store").write_bytes(b"\x00junk")
-    (root / ".hidden" / "e.pdf").write_bytes(b"%PDF")
-    (root / "__MACOSX" / "._a.pdf").write_bytes(b"junk")
-    (root / "~$draft.md").write_text("lock")
-    return root
-
-
-def test_discover_mixed_folder(mixed_folder):
-    files, failures = discover([mixed_folder], max_file_mb=2)
-    names = [f.relative_to(mixed_folder.resolve()).as_posix() for f in files]
-    assert names == ["a.pdf", "b.md", "binary.txt", "sub/c.TXT", "sub/deeper/d.html"]
-    assert all(f.is_absolute() for f in files)
-    reasons = {Path(f.path).name: f.reason for f in failures}
-    assert set(reasons) == {"notes.docx", "big.txt"}
-    assert reasons["notes.docx"].startswith("unsupported file type '.docx'")
-    assert reasons["big.txt"].startswith("too large (2.1 MB > 2 MB limit)")
-    # every candidate either reads or fails with a message naming it; nothing raises anything else
-    papers, errors = [], []
-    for f in files:
-        try:
-            papers += read_path(f)
-        except ReaderError as exc:
-            errors.append(str(exc))
-    assert len(papers) == 4
-    assert errors == [f"{mixed_folder.resolve() / 'binary.txt'}: binary file, not text (contains NUL bytes)"]
-
-
-def test_discover_globs_missing_and_duplicates(mixed_folder, monkeypatch):
-    monkeypatch.chdir(mixed_folder.parent)
-    files, failures = discover(["papers/*.pdf", "papers/a.pdf", "missing.pdf", "papers/*.epub"])
-    assert [f.name for f in files] == ["a.pdf"]
-    assert {(f.path, f.reason) for f in failures} == {
-        ("missing.pdf", "not found"),
-        ("papers/*.epub", "no files match this pattern"),
-    }
-    files, failures = discover(["papers/**"], max_file_mb=10)
-    assert [f.name for f in files] == ["a.pdf", "b.md", "binary.txt", "big.txt", "c.TXT", "d.html"]
-    assert [Path(f.path).name for f in failures] == ["notes.docx"]
-    # an explicitly named hidden file is the user's choice, and the seeds folder is all listings
-    files, _ = discover([mixed_folder / ".hidden" / "e.pdf", SEEDS])
-    assert [f.name for f in files] == ["e.pdf"] + [f.name for f in SEED_FILES]
-
-
-def test_supported_extensions():
-    assert {".pdf", ".txt", ".md", ".html", ".htm"} <= SUPPORTED_EXTENSIONS

@@ -38,6 +38,24 @@ def test_collection_name_changes_with_embedding_and_chunking(home: Path) -> None
     base = Settings.load(home=home)
     assert base.collection_name != base.with_overrides(chunk_size=128).collection_name
     assert base.collection_name == Settings.load(home=home, k=9).collection_name
+    # existing libraries must keep opening: the name of the default collection is pinned
+    assert base.collection_name == "papers-all-minilm-l6-v2-256-32-f35e59b325"
+
+
+def test_field_tags_drive_reopen_collection_and_ui() -> None:
+    assert Settings.fields_tagged("reopen") == {"home", "chroma_url", "embed_model", "embed_batch_size",
+                                                "chunk_size", "chunk_overlap"}
+    assert Settings.fields_tagged("collection") == {"embed_model", "chunk_size", "chunk_overlap"}
+    with pytest.raises(KeyError, match="unknown settings tag"):
+        Settings.fields_tagged("reopens")
+    ui = Settings.ui_fields()
+    assert set(ui) == {"llm", "model", "openai_base_url", "openai_model", "k", "temperature", "max_tokens"}
+    sliders = {name: spec for name, spec in ui.items() if spec["control"] == "slider"}
+    assert set(sliders) == {"k", "temperature", "max_tokens"}
+    for name, spec in sliders.items():  # a slider never offers a value that validation refuses
+        for value in (spec["min"], spec["max"]):
+            assert getattr(Settings(**{name: value}), name) == value
+    assert Settings().sentence_cache == 20000
 
 
 def test_save_persists_selected_fields(home: Path) -> None:

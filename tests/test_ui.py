@@ -16,9 +16,8 @@ import pytest
 
 import paperqa_local.offline  # noqa: F401  (offline env, analytics off, before gradio is imported)
 from paperqa_local.errors import LibraryError, ModelError, SettingsError
+from paperqa_local.evaluation.servers import free_port
 from paperqa_local.ui.security import check_bind, is_loopback, parse_auth, safe_filename, store_upload
-
-from conftest import free_port
 
 FAST = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 CHROMIUM = "/usr/bin/chromium"
@@ -116,6 +115,32 @@ def test_cli_refuses_a_public_host_without_auth(tmp_path: Path, capsys: pytest.C
     assert main(["--home", str(tmp_path), "ui", "--host", "0.0.0.0"]) != 0
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --host 0.0.0.0: refusing") and "\n" not in err
+
+
+def test_ui_host_and_port_are_settings(tmp_path: Path) -> None:
+    from paperqa_local.cli import build_parser, settings_from_args
+
+    args = build_parser().parse_args(["--home", str(tmp_path), "ui", "--host", "::1", "--port", "9999", "--no-auth"])
+    s = settings_from_args(args)
+    assert (s.host, s.port, args.no_auth, args.auth) == ("::1", 9999, True, None)
+
+
+def test_settings_tab_is_built_from_the_field_tags(tmp_path: Path) -> None:
+    import gradio as gr
+
+    from paperqa_local.settings import Settings
+    from paperqa_local.ui.app import CSS, HEAD, _control
+
+    settings = Settings(home=tmp_path, models_dir=tmp_path / "models", k=4)
+    controls = {name: _control(name, spec, settings) for name, spec in Settings.ui_fields().items()}
+    assert isinstance(controls["llm"], gr.Radio) and controls["llm"].value == "local"
+    assert isinstance(controls["model"], gr.Dropdown) and controls["model"].value == settings.model
+    assert isinstance(controls["openai_model"], gr.Textbox)
+    k = controls["k"]
+    assert isinstance(k, gr.Slider) and (k.minimum, k.maximum, k.step, k.value) == (1, 20, 1, 4)
+    assert all(c.elem_id == f"pq-set-{name}" for name, c in controls.items())
+    # the page's CSS and script are package files, read at start
+    assert ".pq-cite" in CSS and HEAD.startswith("<script>") and "window.pqCopy" in HEAD
 
 
 @pytest.mark.parametrize(("name", "safe"), [

@@ -1,8 +1,9 @@
-"""``paperqa-local eval retrieval|qa|run``: the benchmarks from the command line.
+"""``paperqa-local eval retrieval|qa|verify|run|bench|calibrate``: the benchmarks from the command line.
 
 ``eval run CONFIG.toml`` reproduces a figure with one command: the file names the benchmark,
 its data (paths relative to the repository root) and the settings it was measured with;
-flags given on the command line win over the file.
+flags given on the command line win over the file. ``eval bench`` measures indexing, search and
+answer latency beside a plain LlamaIndex (``make bench``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Any
 from paperqa_local.errors import SettingsError
 from paperqa_local.settings import Settings
 
+SPLITS = ("tune", "heldout", "all")  # evaluation/splits.py (not imported here: the CLI starts fast)
+CALIBRATION_KINDS = ("verify", "verdict", "answerability")
 RUN_KEYS = {"kind", "name", "dataset", "beir", "split", "modes", "limit", "corpus", "out", "index_home",
             "question_suffix", "variants"}
 PATH_KEYS = ("dataset", "beir", "corpus", "index_home", "out")
@@ -25,8 +28,8 @@ PATH_KEYS = ("dataset", "beir", "corpus", "index_home", "out")
 def add_eval_parser(subparsers: Any, parents: list[argparse.ArgumentParser] | None = None) -> argparse.ArgumentParser:
     """Register ``eval`` and its sub-commands on the main parser; handlers are ``run(args, settings) -> int``."""
     parents = parents or []
-    p = subparsers.add_parser("eval", help="Benchmarks: retrieval (BEIR) and answer quality",
-                              description="Benchmarks: retrieval (BEIR) and answer quality", parents=parents)
+    p = subparsers.add_parser("eval", help="Benchmarks: retrieval (BEIR), answer quality, latency",
+                              description="Benchmarks: retrieval (BEIR), answer quality, latency", parents=parents)
     sub = p.add_subparsers(dest="eval_command", required=True, metavar="BENCHMARK")
 
     r = sub.add_parser("retrieval", parents=parents, help="nDCG@10, Recall@10/100, MRR, latency per mode (BEIR)")
@@ -42,15 +45,52 @@ def add_eval_parser(subparsers: Any, parents: list[argparse.ArgumentParser] | No
                                                "else the library in --home)")
     q.add_argument("--resume", action="store_true", help="skip ids already in the output's items.jsonl")
     q.add_argument("--question-suffix", help="text appended to each question (e.g. a label instruction)")
+    q.add_argument("--split", default="all", choices=SPLITS, help="tune / held-out part (default all)")
     _common(q)
     q.set_defaults(func=run_qa)
 
+    v = sub.add_parser("verify", parents=parents, help="SciFact claim verification: label accuracy, evidence F1")
+    v.add_argument("--beir", required=True, type=Path, help="SciFact in BEIR layout (queries.jsonl with metadata)")
+    v.add_argument("--split", default="all", choices=SPLITS, help="tune / held-out part of the claims (default all)")
+    v.add_argument("--resume", action="store_true", help="skip ids already in the output's items.jsonl")
+    _common(v)
+    v.set_defaults(func=run_verify)
+
+    k = sub.add_parser("calibrate", parents=parents, help="fit decision offsets/weights on a tune run's items",
+                       description="Fit a scored decision on the items of a --split tune run and record it in "
+                                   "calibration.json under the items' model; held-out items are refused.")
+    k.add_argument("calibrate_kind", choices=CALIBRATION_KINDS, metavar="KIND", help="verify | verdict | answerability")
+    k.add_argument("--items", required=True, type=Path, nargs="+", help="items.jsonl of --split tune run(s)")
+    k.add_argument("--calibration-file", type=Path, help="where to write (default paperqa_local/calibration.json)")
+    k.add_argument("--json", action="store_true", help="print the result as JSON")
+    k.set_defaults(func=run_calibrate)
+
     c = sub.add_parser("run", parents=parents, help="run a benchmark described by a TOML file (evals/configs/)")
     c.add_argument("eval_config", type=Path, metavar="CONFIG.toml")
-    c.add_argument("--resume", action="store_true", help="(qa) skip ids already answered")
+    c.add_argument("--resume", action="store_true", help="(qa, verify) skip ids already answered")
+    c.add_argument("--split", help="the config's split: (qa, verify) tune | heldout | all")
     _common(c)
     c.set_defaults(func=run_config)
+    _bench_parser(sub, parents)
     return p
+
+
+def _bench_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from paperqa_local.evaluation.bench.context import SECTIONS
+
+    b = sub.add_parser("bench", parents=parents, help="indexing, search and answer latency vs plain LlamaIndex",
+                       description="Indexing, search and answer figures of one run, beside a plain LlamaIndex; "
+                                   "settings flags apply to every library it builds (--max-tokens: answer length)")
+    b.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of sections: {','.join(SECTIONS)}")
+    b.add_argument("--quick", action="store_true", help="tiny sizes: seconds, for smoke tests")
+    b.add_argument("--out", type=Path, help="output folder (default bench-output/)")
+    b.add_argument("--no-server", action="store_true", help="skip the `chroma run` server measurements")
+    b.add_argument("--sizes", help="synthetic library sizes in chunks, e.g. 1000,10000,100000")
+    b.add_argument("--models", help="local models (or 'extractive'), comma separated")
+    b.add_argument("--questions", type=int, help="how many seeds questions to answer")
+    b.add_argument("--queries", type=int, help="how many search queries per measurement")
+    b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    b.set_defaults(func=run_bench)
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -64,8 +104,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 # ----------------------------------------------------------------------------- handlers
 def run_retrieval(args: argparse.Namespace, settings: Settings) -> int:
-    from paperqa_local.evaluation.common import output_dir
     from paperqa_local.evaluation.retrieval_eval import run_retrieval_eval
+    from paperqa_local.evaluation.workspace import output_dir
 
     modes = [m.strip() for m in str(args.modes).split(",") if m.strip()]
     name = f"{Path(args.beir).resolve().name}-{args.split}"
@@ -81,14 +121,46 @@ def run_qa(args: argparse.Namespace, settings: Settings) -> int:
 
     summary = run_qa_eval(args.dataset, corpus=args.corpus, settings=settings, limit=args.limit,
                           resume=args.resume, out=args.out, index_home=args.index_home,
-                          question_suffix=args.question_suffix, progress=not args.no_progress)
+                          question_suffix=args.question_suffix, progress=not args.no_progress, split=args.split)
     _print(summary, args.json)
     return 0
+
+
+def run_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from paperqa_local.evaluation.verify_eval import run_verify_eval
+
+    summary = run_verify_eval(args.beir, split=args.split, limit=args.limit, settings=settings, resume=args.resume,
+                              out=args.out, index_home=args.index_home, progress=not args.no_progress)
+    _print(summary, args.json)
+    return 0
+
+
+def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
+    from paperqa_local.evaluation.calibrate import calibrate
+    from paperqa_local.verdicts import CALIBRATION_FILE
+
+    result = calibrate(args.calibrate_kind, args.items, settings=settings,
+                       path=args.calibration_file or CALIBRATION_FILE)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{result['kind']} / {result['model']}: tune accuracy {result['accuracy_before']:.3f} -> "
+              f"{result['accuracy_after']:.3f} on {result['rows']} items; {result['values']}")
+        print(f"written to {result['calibration_file']}", file=sys.stderr)
+    return 0
+
+
+def run_bench(args: argparse.Namespace, settings: Settings) -> int:
+    from paperqa_local.evaluation.bench.runner import run_command
+
+    return run_command(args, settings)
 
 
 def run_config(args: argparse.Namespace, settings: Settings) -> int:
     """Settings: CLI flags > the config's [settings] > the usual TOML/env/defaults."""
     cfg, overrides = load_eval_config(args.eval_config)
+    if args.split:
+        cfg["split"] = args.split
     explicit = {k[4:]: v for k, v in vars(args).items() if k.startswith("set_") and v is not None}
     settings = settings.with_overrides(**overrides).with_overrides(**explicit)
     name = cfg.get("name") or Path(args.eval_config).stem
@@ -97,8 +169,8 @@ def run_config(args: argparse.Namespace, settings: Settings) -> int:
     index_home = args.index_home or cfg.get("index_home")
     kind = cfg.get("kind")
     if kind == "retrieval":
-        from paperqa_local.evaluation.common import output_dir
         from paperqa_local.evaluation.retrieval_eval import run_retrieval_eval, run_retrieval_sweep
+        from paperqa_local.evaluation.workspace import output_dir
 
         beir = cfg.get("beir") or cfg.get("dataset")
         if not beir:
@@ -117,12 +189,24 @@ def run_config(args: argparse.Namespace, settings: Settings) -> int:
 
         if not cfg.get("dataset"):
             raise SettingsError(f"{args.eval_config}: [eval] needs 'dataset' (a questions JSONL)")
+        split = cfg.get("split", "all")
+        tag = f"{name}-{settings.llm}" if split == "all" else f"{name}-{split}-{settings.llm}"
         result = run_qa_eval(cfg["dataset"], corpus=cfg.get("corpus"), settings=settings, limit=limit,
-                             resume=args.resume, out=out or f"eval-output/{name}-{settings.llm}",
-                             index_home=index_home, question_suffix=cfg.get("question_suffix"),
-                             name=f"{name}-{settings.llm}", progress=not args.no_progress)
+                             resume=args.resume, out=out or f"eval-output/{tag}", index_home=index_home,
+                             question_suffix=cfg.get("question_suffix"), name=tag, progress=not args.no_progress,
+                             split=split)
+    elif kind == "verify":
+        from paperqa_local.evaluation.verify_eval import run_verify_eval
+
+        beir = cfg.get("beir") or cfg.get("dataset")
+        if not beir:
+            raise SettingsError(f"{args.eval_config}: [eval] needs 'dataset' (a BEIR folder with claim metadata)")
+        split = cfg.get("split", "all")
+        result = run_verify_eval(beir, split=split, limit=limit, settings=settings, resume=args.resume,
+                                 out=out or f"eval-output/{name}-{split}-{settings.llm}", index_home=index_home,
+                                 name=f"{name}-{split}-{settings.llm}", progress=not args.no_progress)
     else:
-        raise SettingsError(f"{args.eval_config}: [eval] kind must be 'retrieval' or 'qa' (got {kind!r})")
+        raise SettingsError(f"{args.eval_config}: [eval] kind must be 'retrieval', 'qa' or 'verify' (got {kind!r})")
     _print(result, args.json)
     return 0
 

@@ -132,6 +132,8 @@ class QAItem:
     key_facts: list[str] = field(default_factory=list)
     label: str | None = None  # yes | no | maybe
     long_answer: str = ""
+    split: str | None = None  # tune | heldout where the row names its part (``evaluation/splits.py``)
+    history: list[tuple[str, str]] = field(default_factory=list)  # earlier turns of a follow-up question
 
 
 @dataclass
@@ -181,7 +183,9 @@ def _seeds_item(row: dict[str, Any]) -> QAItem:
                   gold_docs=[str(d) for d in row.get("gold_docs", [])],
                   gold_titles=[str(t) for t in row.get("gold_titles", [])],
                   key_facts=[str(f) for f in row.get("key_facts", [])],
-                  label=(str(row["label"]).lower() if row.get("label") else None))
+                  label=(str(row["label"]).lower() if row.get("label") else None),
+                  split=(str(row["split"]) if row.get("split") else None),
+                  history=[(str(u), str(a)) for u, a in row.get("history") or []])
 
 
 def _natural(key: str) -> tuple[int, str]:

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from paperqa_local.evaluation.datasets import LABELS
+from paperqa_local.text_rules import MARKER_GROUP
 
 # ----------------------------------------------------------------------------- ranking
 
@@ -63,12 +64,11 @@ def mean(values: Iterable[float | None]) -> float | None:
 
 # ----------------------------------------------------------------------------- answers
 _TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_MARKERS = re.compile(r"\[\d+(?:\s*[,;–-]\s*\d+)*\]")
 
 
 def normalize(text: str) -> str:
     """Lower case, accents and punctuation dropped, citation markers removed."""
-    text = unicodedata.normalize("NFKD", _MARKERS.sub(" ", text))
+    text = unicodedata.normalize("NFKD", MARKER_GROUP.sub(" ", text))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     return " ".join(_TOKEN.findall(text.replace(",", "")))
 
@@ -109,7 +109,7 @@ def parse_label(text: str) -> str | None:
         return first
     if first in ("possibly", "perhaps", "unclear", "uncertain", "partially", "partly"):
         return "maybe"
-    head = re.split(r"(?<=[.!?])\s", _MARKERS.sub("", text).strip(), maxsplit=1)[0]
+    head = re.split(r"(?<=[.!?])\s", MARKER_GROUP.sub("", text).strip(), maxsplit=1)[0]
     found = _LABEL_WORD.findall(head)
     return found[0].lower() if len(set(w.lower() for w in found)) == 1 else None
 

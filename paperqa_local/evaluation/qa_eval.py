@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
-
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation import metrics
-from paperqa_local.evaluation.common import corpus_home, output_dir, settings_summary, write_json
 from paperqa_local.evaluation.datasets import QADataset, QAItem, corpus_papers, load_corpus_jsonl, load_qa_dataset
-from paperqa_local.records import Answer
+from paperqa_local.evaluation.splits import check_split, select, split_of
+from paperqa_local.evaluation.workspace import corpus_home, output_dir, run_items, settings_summary, write_json
+from paperqa_local.prompts import load_prompts
+from paperqa_local.results import Answer
 from paperqa_local.settings import Settings
 
 if TYPE_CHECKING:
@@ -31,8 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ITEMS_FILE = "items.jsonl"
-# Appended to PubMedQA questions when no prompts_dir gives the model its own label instruction.
-LABEL_INSTRUCTION = "Begin your answer with Yes, No or Maybe."
 
 
 @dataclass
@@ -57,27 +54,30 @@ def run_qa_eval(
     question_suffix: str | None = None,
     name: str | None = None,
     progress: bool = True,
+    split: str = "all",
 ) -> dict[str, Any]:
-    """Answer the dataset's questions (the first ``limit``) and write items, summary, report, charts.
+    """Answer the dataset's questions (the first ``limit`` of ``split``) and write items, summary, report, charts.
 
     ``corpus``: a ``corpus.jsonl`` (or a folder holding one) or paper files/folders to index;
     by default the ``corpus.jsonl`` beside the dataset, else the library in ``settings.home``
     as it is. ``question_suffix`` is appended to every question in the model's prompt only (PubMedQA
-    gets ``LABEL_INSTRUCTION`` unless ``prompts_dir`` is set or the backend is extractive).
+    gets ``prompts/label_instruction.txt`` unless ``prompts_dir`` is set or the backend is extractive).
+    ``split``: ``tune``, ``heldout`` or ``all`` (``splits.py``: a row's own ``split``, else a hash of its id).
     """
     from paperqa_local.pipeline import PaperQA
 
     data = load_qa_dataset(dataset)
     base = (settings or Settings.load()).with_overrides(**(overrides or {}))
-    name = name or f"{data.name}-{base.llm}"
+    name = name or (f"{data.name}-{base.llm}" if check_split(split) == "all" else f"{data.name}-{split}-{base.llm}")
     out_dir = output_dir(out, name, resume=resume)
     items_path = out_dir / ITEMS_FILE
     if items_path.exists() and not resume:
         items_path.unlink()  # a fresh run in a reused folder starts over
     done = _done_ids(items_path)
-    todo = [it for it in data.items[: limit or None] if it.id not in done]
+    chosen = select(data.items, split, lambda it: split_of(it.id, it.split))[: limit or None]
+    todo = [it for it in chosen if it.id not in done]
     if question_suffix is None and data.format == "pubmedqa" and base.llm != "extractive" and base.prompts_dir is None:
-        question_suffix = LABEL_INSTRUCTION
+        question_suffix = load_prompts().render("label_instruction")
 
     where = _resolve_corpus(data, corpus)
     qa_settings = corpus_home(base, where.path, index_home) if where.path is not None else base
@@ -97,7 +97,11 @@ def run_qa_eval(
     summary.update(kind="qa", name=name, dataset=str(data.path), format=data.format,
                    corpus=str(where.path) if where.path else str(qa_settings.home), index=index,
                    settings=settings_summary(qa_settings), question_suffix=question_suffix,
-                   limit=limit, out=str(out_dir))
+                   limit=limit, split=split, out=str(out_dir))
+    parts = sorted({r["split"] for r in rows if r.get("split")})
+    if len(parts) > 1:  # both parts in one run: each one's figures, so the gap shows
+        summary["by_split"] = {p: {k: v for k, v in summarize([r for r in rows if r.get("split") == p]).items()
+                                   if not isinstance(v, dict)} for p in parts}
     from paperqa_local.evaluation.report import write_qa_report
 
     write_json(out_dir / "summary.json", summary)
@@ -128,7 +132,7 @@ def _index(qa: PaperQA, where: Corpus, progress: bool) -> dict[str, Any]:
         assert where.path is not None
         name = where.path.parent.name
         papers, where.doc_ids = corpus_papers(name, load_corpus_jsonl(where.path))
-        report = qa.library.add_papers(papers, progress=progress)
+        report = qa.add_papers(papers, progress=progress)
     else:
         report = qa.add([where.path], progress=progress)
     if not report.ok:
@@ -140,24 +144,18 @@ def _index(qa: PaperQA, where: Corpus, progress: bool) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- answering
 def _answer_all(qa: PaperQA, todo: list[QAItem], where: Corpus, items_path: Path, suffix: str | None,
                 progress: bool) -> None:
-    bar = tqdm(todo, desc="questions", unit="q", disable=not progress)
     tally: dict[str, list[float]] = {"acc": [], "cited": [], "abstain": []}
-    with items_path.open("a", encoding="utf-8") as fh:
-        for item in bar:
-            try:
-                answer = qa.ask(item.question, instruction=suffix)
-                row = score_item(item, answer, where.doc_ids)
-            except PaperQAError as err:  # a model/backend failure is recorded, the run goes on
-                log.warning("%s: %s", item.id, err)
-                row = _error_row(item, f"{type(err).__name__}: {err}")
-            except Exception as err:  # noqa: BLE001  (one bad item must not lose the others)
-                log.warning("%s: %s\n%s", item.id, err, traceback.format_exc())
-                row = _error_row(item, f"{type(err).__name__}: {err}")
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            _tally(tally, row)
-            bar.set_postfix({k: f"{sum(v) / len(v):.2f}" for k, v in tally.items() if v}, refresh=False)
-    bar.close()
+
+    def run_one(item: QAItem) -> dict[str, Any]:
+        answer = (qa.chat(item.history, item.question, instruction=suffix) if item.history
+                  else qa.ask(item.question, instruction=suffix))
+        return score_item(item, answer, where.doc_ids)
+
+    def postfix(row: dict[str, Any]) -> dict[str, str]:
+        _tally(tally, row)
+        return {k: f"{sum(v) / len(v):.2f}" for k, v in tally.items() if v}
+
+    run_items(todo, items_path, run_one, _error_row, desc="questions", unit="q", progress=progress, postfix=postfix)
 
 
 def _tally(tally: dict[str, list[float]], row: dict[str, Any]) -> None:
@@ -180,13 +178,17 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         recall = 0.0
     in_context = [{"doc_id": doc_ids.get(c.chunk.paper_id, c.chunk.paper_id), "title": c.chunk.title}
                   for c in answer.contexts]
-    label = None if answer.cannot_answer else metrics.parse_label(answer.text)
-    model_label = metrics.parse_label(answer.raw_text) if answer.raw_text else None
+    # the scored verdict (``answer.verdict``, from the model's probabilities) wins over the label parsed from text
+    scored = (answer.verdict or {}).get("label")
+    label_text = None if answer.cannot_answer else metrics.parse_label(answer.text)
+    label = None if answer.cannot_answer else (scored or label_text)
+    model_label = scored or (metrics.parse_label(answer.raw_text) if answer.raw_text else None)
     n_sent = len(answer.sentences)
     return {
         "id": item.id,
         "question": item.question,
         "type": item.type,
+        "split": split_of(item.id, item.split),
         "answerable": item.answerable,
         "answer": answer.text,
         "raw_text": answer.raw_text,  # what the model wrote, for reading a refusal or a wrong label
@@ -195,6 +197,7 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "false_abstention": (answer.cannot_answer if item.answerable else None),
         "label_gold": item.label,
         "label_pred": label,
+        "label_text": label_text,
         "label_correct": (label == item.label) if item.label else None,
         # the model's own verdict, before the citation check could turn its answer into "not answered"
         "label_model": model_label,
@@ -211,6 +214,8 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "sentences": n_sent,
         "unsupported": len(answer.unsupported),
         "unsupported_rate": (len(answer.unsupported) / n_sent) if n_sent else None,
+        "verdict": answer.verdict,  # with the raw option log-probabilities `eval calibrate verdict` fits
+        "answerability": answer.answerability,  # the scores `eval calibrate answerability` fits
         "timings": answer.timings,
         "usage": answer.usage,
         "backend": answer.backend,
@@ -240,8 +245,8 @@ def _gold_match(cited: list[dict[str, str]], item: QAItem) -> tuple[float | None
 
 
 def _error_row(item: QAItem, error: str) -> dict[str, Any]:
-    return {"id": item.id, "question": item.question, "type": item.type, "answerable": item.answerable,
-            "cannot_answer": False, "label_gold": item.label, "error": error}
+    return {"id": item.id, "question": item.question, "type": item.type, "split": split_of(item.id, item.split),
+            "answerable": item.answerable, "cannot_answer": False, "label_gold": item.label, "error": error}
 
 
 # ----------------------------------------------------------------------------- files and summary

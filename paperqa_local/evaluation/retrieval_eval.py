@@ -1,13 +1,12 @@
 """Retrieval benchmark on a BEIR dataset: nDCG@10, Recall@10/100, MRR and latency per retrieval mode.
 
-The corpus is indexed through the same ``Library.add_papers`` users get (incremental, so a
+The corpus is indexed through the same ``PaperQA.add_papers`` users get (incremental, so a
 second run only checks it) and queried through ``PaperQA.search``, mode by mode, so the
 figures describe the product's retrieval, not a re-implementation of it.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import time
@@ -19,8 +18,8 @@ from tqdm import tqdm
 
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation import metrics
-from paperqa_local.evaluation.common import corpus_home, output_dir, settings_summary, write_json
 from paperqa_local.evaluation.datasets import corpus_papers, load_beir
+from paperqa_local.evaluation.workspace import corpus_home, output_dir, settings_summary, write_json
 from paperqa_local.records import Hit
 from paperqa_local.settings import Settings
 
@@ -64,20 +63,21 @@ def run_retrieval_eval(
     if bad or not modes:
         raise PaperQAError(f"modes: {', '.join(bad) or 'none given'}: choose from {', '.join(MODES)}")
     data = load_beir(beir_dir, split)
-    base = (settings or Settings.load()).with_overrides(**(overrides or {}))
+    overrides = dict(overrides or {})
+    if candidates is not None:  # a sweep: its variants re-rank the same candidates' sentences, memoised
+        overrides["sentence_cache"] = max(int(overrides.get("sentence_cache") or 0), SWEEP_MEMO)
+    base = (settings or Settings.load()).with_overrides(**overrides)
     own_qa = qa is None
     if qa is None:
         qa = PaperQA(settings=corpus_home(base, data.path, index_home))
     else:
-        qa.update_settings(**(overrides or {}))
+        qa.update_settings(**overrides)
     # One passage per paper fills all 100 slots with distinct documents; the order of first
     # appearances (what doc-level metrics see) does not depend on the cap.
     qa.update_settings(per_paper_cap=1)
-    if candidates is not None:  # a sweep: its variants re-rank the same candidates' sentences
-        qa.sentence_vectors.max_items = max(qa.sentence_vectors.max_items, SWEEP_MEMO)
     try:
         papers, back = corpus_papers(data.name, data.corpus)
-        report = qa.library.add_papers(papers, progress=progress)
+        report = qa.add_papers(papers, progress=progress)
         if not report.ok:
             raise PaperQAError(f"{data.path}: {len(report.failed)} documents failed to index: {report.failed[0]}")
         log.info("index: %s", report.summary())
@@ -115,9 +115,7 @@ def _run_queries(qa: PaperQA, queries: list[tuple[str, str]], qrels: dict[str, d
     def search(qid: str, text: str, mode: str) -> list[Hit]:
         if cache is None:
             return qa.search(text, k=DEPTH, mode=mode)
-        dense, sparse = cache[qid]
-        return qa.retriever.rank(text, [copy.copy(h) for h in dense] if mode != "bm25" else [],
-                                 [copy.copy(h) for h in sparse] if mode != "dense" else [], qa.settings, DEPTH, mode)
+        return qa.rank(text, cache[qid], k=DEPTH, mode=mode)  # copies the cached hits
 
     rows: list[dict[str, Any]] = []
     bar = tqdm(total=len(queries) * len(modes), desc="queries", unit="q", disable=not progress)
@@ -125,7 +123,7 @@ def _run_queries(qa: PaperQA, queries: list[tuple[str, str]], qrels: dict[str, d
     for i, (qid, text) in enumerate(queries, start=1):
         judged = qrels[qid]
         if cache is not None and qid not in cache:  # retrieved once for all variants, outside the timings
-            cache[qid] = qa.retriever.candidates(text, qa.settings, DEPTH, "hybrid")
+            cache[qid] = qa.candidates(text, depth=DEPTH, mode="hybrid")
         for mode in modes:
             t0 = time.perf_counter()
             hits = search(qid, text, mode)

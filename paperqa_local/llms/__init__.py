@@ -1,12 +1,11 @@
-"""Generative backends behind one ``LLM`` interface, chosen by ``settings.llm``.
+"""Answer backends (``backends.py``: the registry keyed by ``settings.llm``) and their chat models.
 
-``get_llm`` loads a model once per process and never falls back to another backend: if
-the one asked for cannot run, it raises ``BackendUnavailable`` saying what to do.
+``get_llm`` loads a backend's model once per process and never falls back to another backend:
+if the one asked for cannot run, it raises ``BackendUnavailable`` saying what to do.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -24,28 +23,16 @@ _lock = threading.Lock()
 
 
 def get_llm(settings: Settings) -> LLM:
-    """The LLM for ``settings.llm`` ("local" or "openai"), cached per backend + model + load options."""
-    if settings.llm == "local":
-        from paperqa_local.llms.local import LocalLLM, local_model_path
+    """The chat model of the generating backend ``settings.llm`` names, loaded once per key (model + load options)."""
+    from paperqa_local.llms.backends import BACKENDS, ChatBackend
 
-        path = local_model_path(settings)  # BackendUnavailable when not installed
-        n_threads = settings.n_threads or os.cpu_count() or 1
-        key: Hashable = ("local", str(path.resolve()), settings.n_ctx, n_threads)
+    backend = BACKENDS.get(settings.llm)
+    if backend is None or not issubclass(backend, ChatBackend):
+        raise ValueError(f"backend {settings.llm!r} has no chat model")
+    key: Hashable = backend.client_key(settings)
 
-        def make() -> LLM:
-            return LocalLLM(path, n_ctx=settings.n_ctx, n_threads=n_threads, name=settings.model)
-
-    elif settings.llm == "openai":
-        from paperqa_local.llms.openai import OpenAICompatibleLLM
-
-        key = ("openai", settings.openai_base_url, settings.openai_model, settings.openai_api_key_env,
-               settings.openai_timeout)
-
-        def make() -> LLM:
-            return OpenAICompatibleLLM.from_settings(settings)
-
-    else:
-        raise ValueError(f"get_llm handles 'local' and 'openai', not {settings.llm!r} (the pipeline runs 'extractive')")
+    def make() -> LLM:
+        return backend.make_client(settings)
 
     with _lock:
         if key in _cache:

@@ -29,8 +29,12 @@ class LLM(ABC):
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
-        """Yield the reply in pieces as they are generated; ``last_usage`` is set when it ends (or is closed)."""
+        """Yield the reply in pieces as they are generated; ``last_usage`` is set when it ends (or is closed).
+
+        ``grammar``: a GBNF grammar the reply must follow, where the backend can enforce one (llama.cpp);
+        others ignore it and rely on the post-checks."""
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from paperqa_local.records import Context
-from paperqa_local.text import content_words, split_sentences
+from paperqa_local.results import Context
+from paperqa_local.text_rules import blend, content_words, split_sentences
 
 
 def extractive_answer(
@@ -32,8 +32,7 @@ def extractive_answer(
         return ""
     vecs = embed([s for _, s in pool])
     q_words = content_words(question)
-    lexical = np.array([len(q_words & content_words(s)) / max(len(q_words), 1) for _, s in pool])
-    scores = vecs @ query_vector + 0.15 * lexical
+    scores = blend(vecs @ query_vector, q_words, [s for _, s in pool])
     picked: list[int] = []
     words = 0
     for i in np.argsort(-scores, kind="stable"):

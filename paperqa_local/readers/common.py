@@ -36,11 +36,27 @@ def _looks_like_text(text: str) -> bool:
     return _control_ratio(sample) < 0.005 and ascii_ok / max(len(sample), 1) > 0.8
 
 
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 written without a BOM: ASCII-range text then has a NUL in every other byte."""
+    head = data[:4096]
+    if len(head) < 8 or b"\x00" not in head:
+        return None
+    for encoding, nul_at in (("utf-16-le", 1), ("utf-16-be", 0)):
+        nuls = head[nul_at::2].count(0) / max(len(head[nul_at::2]), 1)
+        if nuls > 0.9 and head[1 - nul_at::2].count(0) == 0:
+            try:
+                return data[: len(data) // 2 * 2].decode(encoding)
+            except UnicodeDecodeError:
+                return None
+    return None
+
+
 def decode_text(data: bytes) -> str:
     """Bytes -> str, or ``ReaderError(reason)`` for binary junk and undecodable text.
 
-    UTF-8 (with or without BOM) and BOM-marked UTF-16 are read as such; legacy cp1252/latin-1 is accepted only
-    when the result reads like text, so a binary file renamed to .txt is refused instead of indexed as noise.
+    UTF-8 (with or without BOM) and UTF-16 (BOM-marked, or recognised by its NUL bytes) are read as such; legacy
+    cp1252/latin-1 is accepted only when the result reads like text, so a binary file renamed to .txt is refused
+    instead of indexed as noise.
     """
     if not data:
         raise ReaderError("empty file")
@@ -49,6 +65,8 @@ def decode_text(data: bytes) -> str:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise ReaderError("not valid UTF-16 text") from exc
+    elif (utf16 := _bomless_utf16(data)) is not None:
+        text = utf16
     else:
         if b"\x00" in data[:65536]:
             raise ReaderError("binary file, not text (contains NUL bytes)")

@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from paperqa_local.readers.sniff import is_pdf
 from paperqa_local.records import FileFailure
 
 JUNK_FILES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "icon\r", ".localized"})
@@ -19,6 +20,15 @@ def is_junk(name: str, is_dir: bool = False) -> bool:
     if name.startswith(".") or low in (JUNK_DIRS if is_dir else JUNK_FILES):
         return True
     return not is_dir and (name.startswith("~$") or name.endswith("~"))
+
+
+def sniffs_as_pdf(path: Path) -> bool:
+    """A PDF whatever its name says (``paper``, ``download.bin``): the %PDF- magic in its first bytes."""
+    try:
+        with open(path, "rb") as fh:
+            return is_pdf(fh.read(1024))
+    except OSError:
+        return False
 
 
 def unsupported_reason(ext: str, supported: Iterable[str]) -> str:
@@ -51,7 +61,7 @@ def discover(
 
     def check_file(path: Path) -> None:
         ext = path.suffix.lower()
-        if ext not in exts:
+        if ext not in exts and not (".pdf" in exts and sniffs_as_pdf(path)):
             failures.append(FileFailure(str(path), unsupported_reason(ext, exts)))
             return
         try:

@@ -94,7 +94,8 @@ def html_to_sections(soup: BeautifulSoup) -> tuple[list[Section], list[str]]:
             continue
         heading = parts[i - 1] if i else None
         location = f"§ {one_line(heading, 120)}" if heading else "start"
-        sections.append(Section(text=f"{heading}\n\n{body}" if heading else body, location=location))
+        sections.append(Section(text=f"{heading}\n\n{body}" if heading else body, location=location,
+                                heading=one_line(heading, 120) if heading else None))
     return sections, headings
 
 

@@ -71,7 +71,7 @@ def plain_text_paper(text: str, source: str) -> Paper:
     def flush() -> None:
         body = tidy("\n\n".join(parts))
         if body:
-            sections.append(Section(text=body, location=_location(heading, first, last)))
+            sections.append(Section(text=body, location=_location(heading, first, last), heading=heading))
 
     for i, (a, b, block) in enumerate(blocks):
         starts_heading = i > 0 and _is_txt_heading(block)
@@ -133,7 +133,7 @@ def read_markdown(data: bytes, source: str) -> list[Paper]:
             last_line = body_first + max(n for n, ln in enumerate(body) if ln.strip())
             sections.append(Section(text=content, location=_location(None, body_first, last_line)))
         else:
-            sections.append(Section(text=f"{heading}\n\n{content}", location=f"§ {heading}"))
+            sections.append(Section(text=f"{heading}\n\n{content}", location=f"§ {heading}", heading=heading))
 
     i = start
     while i < len(lines):

@@ -20,14 +20,15 @@ import gradio as gr
 
 from paperqa_local.errors import PaperQAError
 from paperqa_local.records import FileFailure, IndexReport
+from paperqa_local.settings import Settings
 from paperqa_local.ui import render
 from paperqa_local.ui.render import Turn
 from paperqa_local.ui.security import store_upload
 
 log = logging.getLogger(__name__)
 
-# Settings shown in the Settings tab, in this order (rendered from Settings.public_fields).
-SETTINGS_FIELDS = ["llm", "model", "openai_base_url", "openai_model", "k", "temperature", "max_tokens"]
+# Settings shown in the Settings tab, in field order: the fields tagged ``ui`` (see settings.py).
+SETTINGS_FIELDS = list(Settings.ui_fields())
 EXPORT_DIR = Path(tempfile.gettempdir()) / "paperqa-ui-exports"
 
 
@@ -39,8 +40,10 @@ class Callbacks:
         self._index_lock = threading.Lock()
 
     # ------------------------------------------------------------------ chat
-    def ask(self, question: str, turns: list[Turn] | None) -> Iterator[tuple[Any, ...]]:
-        """Stream one answer: (chatbot, sources, question box, turns, markdown, download)."""
+    def ask(self, question: str, turns: list[Turn] | None, collection: str | None = "",
+            tag: str | None = "") -> Iterator[tuple[Any, ...]]:
+        """Stream one answer: (chatbot, sources, question box, turns, markdown, download); ``collection`` /
+        ``tag``: only those papers ("" for all)."""
         question = (question or "").strip()
         turns = list(turns or [])
         if not question:
@@ -50,7 +53,8 @@ class Callbacks:
         turn = Turn(question=question)
         turns.append(turn)
         yield self._chat_outputs(turns, pending=render.render_searching())
-        events = self.qa.stream_chat(history, question) if history else self.qa.stream(question)
+        only = {"collection": collection or None, "tag": tag or None}
+        events = self.qa.stream_chat(history, question, **only) if history else self.qa.stream(question, **only)
         last_push = 0.0
         try:
             with contextlib.closing(events):  # closing stops the model (Stop button, closed tab)
@@ -115,13 +119,15 @@ class Callbacks:
         return fh.name
 
     # ------------------------------------------------------------------ API
-    def api_ask(self, question: str, history: list[dict] | None = None) -> Iterator[dict]:
+    def api_ask(self, question: str, history: list[dict] | None = None, collection: str | None = None,
+                tag: str | None = None) -> Iterator[dict]:
         """Ask a question: yields {"status": "evidence"}, {"status": "streaming"}..., then the Answer as a dict.
 
-        ``history`` is a list of {"role": "user"|"assistant", "content": ...} messages for follow-ups.
+        ``history`` is a list of {"role": "user"|"assistant", "content": ...} messages for follow-ups;
+        ``collection`` / ``tag`` restrict the answer to those papers of an indexed Zotero / BibTeX library.
         """
         text = ""
-        events = self.qa.stream_chat(history or [], question)
+        events = self.qa.stream_chat(history or [], question, collection=collection or None, tag=tag or None)
         with contextlib.closing(events):
             for event in events:
                 if event.kind == "evidence":
@@ -133,18 +139,25 @@ class Callbacks:
                     yield {"status": "done", **event.answer.to_dict(), "markdown": event.answer.to_markdown()}
 
     # --------------------------------------------------------------- library
-    def library(self, query: str = "") -> tuple[list[list[object]], str]:
+    def library(self, query: str = "", collection: str | None = "", tag: str | None = "") -> tuple[list[list[object]], str]:
         papers = self.qa.papers()
-        rows = render.library_rows(papers, query)
-        shown = f"{len(rows)} of {len(papers)} papers" if (query or "").strip() else f"{len(papers)} papers"
+        rows = render.library_rows(papers, query, collection, tag)
+        filtered = (query or "").strip() or collection or tag
+        shown = f"{len(rows)} of {len(papers)} papers" if filtered else f"{len(papers)} papers"
         return rows, shown
 
-    def upload(self, files: Sequence[str] | None, query: str,
+    def label_choices(self) -> tuple[Any, ...]:
+        """The collection and tag filters' choices (Ask tab, Library tab): "all" plus every indexed name."""
+        names = self.qa.labels()
+        updates = {kind: gr.update(choices=[("all", ""), *((n, n) for n in names[kind])]) for kind in names}
+        return updates["collection"], updates["tag"], updates["collection"], updates["tag"]
+
+    def upload(self, files: Sequence[str] | None, query: str, collection: str | None = "", tag: str | None = "",
                progress: gr.Progress = gr.Progress()) -> tuple[str, list[list[object]], str, None]:  # noqa: B008
         """Store uploads safely under <home>/uploads/ and index them; every failure is listed."""
         paths = [Path(f) for f in (files or [])]
         if not paths:
-            return ("Choose one or more files to add.", *self.library(query), None)
+            return ("Choose one or more files to add.", *self.library(query, collection, tag), None)
         uploads = Path(self.qa.settings.home) / "uploads"
         stored: list[Path] = []
         failed: list[FileFailure] = []
@@ -166,23 +179,24 @@ class Callbacks:
                 except PaperQAError as err:
                     failed.append(FileFailure(path=", ".join(p.name for p in stored), reason=str(err)))
         report.failed = failed + report.failed
-        return (render.render_report(report), *self.library(query), None)
+        return (render.render_report(report), *self.library(query, collection, tag), None)
 
     def select_paper(self, evt: gr.SelectData) -> str:
         row = evt.row_value or []
         return str(row[-1]) if row else ""
 
-    def remove(self, paper_id: str, query: str) -> tuple[str, list[list[object]], str, str]:
+    def remove(self, paper_id: str, query: str, collection: str | None = "",
+               tag: str | None = "") -> tuple[str, list[list[object]], str, str]:
         paper_id = (paper_id or "").strip()
         if not paper_id:
-            return ("Select a paper in the table first.", *self.library(query), "")
+            return ("Select a paper in the table first.", *self.library(query, collection, tag), "")
         try:
             with self._index_lock:
                 info = self.qa.remove(paper_id)
             message = f"Removed **{info.title}** (`{info.id}`)."
         except PaperQAError as err:
             message = f"**Could not remove:** {err}"
-        return (message, *self.library(query), "")
+        return (message, *self.library(query, collection, tag), "")
 
     # -------------------------------------------------------------- settings
     def save_settings(self, *values: Any) -> str:
@@ -196,15 +210,13 @@ class Callbacks:
         return f"Saved to `{path}`; used for the next answer."
 
     def status_line(self) -> str:
-        s = self.qa.settings
-        model = {"local": s.model, "openai": s.openai_model, "extractive": "no model"}.get(s.llm, s.model)
-        return f"{len(self.qa.papers())} papers · {s.llm}: {model}"
+        backend = self.qa.backend()
+        model = backend.label if backend.generates else "no model"
+        return f"{len(self.qa.papers())} papers · {backend.name}: {model}"
 
 
 def _coerce(name: str, value: Any) -> Any:
     """Gradio sliders send floats; int fields want ints."""
-    from paperqa_local.settings import Settings
-
     annotation = Settings.model_fields[name].annotation
     if annotation is int and value is not None:
         return int(round(float(value)))

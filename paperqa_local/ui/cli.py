@@ -14,17 +14,16 @@ from paperqa_local.ui.security import check_bind
 log = logging.getLogger(__name__)
 
 
-def add_ui_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = ()) -> argparse.ArgumentParser:
-    """Register ``ui [--host H] [--port P] [--auth USER:PASSWORD] [--no-auth]``."""
+def add_ui_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Register ``ui [--host H] [--port P] [--auth USER:PASSWORD] [--no-auth]``.
+
+    ``parents`` is the settings parser (one flag per settings field): ``--host``/``--port`` are
+    ``Settings.host``/``Settings.port`` like every other setting, so ``run`` reads them from settings.
+    """
     p = subparsers.add_parser("ui", help="Serve the web UI (chat, library, settings)",
                               description="Serve the web UI. Binds 127.0.0.1 unless --host is given; any other "
                                           "address needs --auth USER:PASSWORD (or an explicit --no-auth).",
-                              parents=list(parents))
-    # The settings parent already has --host/--port (Settings.host/.port); add them when used alone.
-    if "--host" not in p._option_string_actions:
-        p.add_argument("--host", dest="ui_host", default=None, help="address to bind (default 127.0.0.1)")
-    if "--port" not in p._option_string_actions:
-        p.add_argument("--port", dest="ui_port", type=int, default=None, help="port (default 7860)")
+                              parents=list(parents), allow_abbrev=False)
     p.add_argument("--auth", metavar="USER:PASSWORD", default=None, help="require this login")
     p.add_argument("--no-auth", action="store_true", help="allow a non-local --host without a login")
     p.set_defaults(func=run)
@@ -33,10 +32,8 @@ def add_ui_parser(subparsers: Any, parents: Sequence[argparse.ArgumentParser] = 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Check the bind rule, load the library, print the URL and serve until Ctrl-C."""
-    host = getattr(args, "ui_host", None) or settings.host
-    port = getattr(args, "ui_port", None)
-    port = settings.port if port is None else port
-    creds = check_bind(host, getattr(args, "auth", None), bool(getattr(args, "no_auth", False)))
+    host, port = settings.host, settings.port
+    creds = check_bind(host, args.auth, args.no_auth)
 
     from paperqa_local.pipeline import PaperQA
     from paperqa_local.ui.app import launch

@@ -1,8 +1,9 @@
 """HTML for answers, sources and the library: pure functions of the records, no Gradio.
 
 Citation markers become ``<a class="pq-cite" href="#src-T-N">`` links; the page script in
-``app.py`` opens and highlights the matching source card ``#src-T-N`` in the sources panel
-(T is the turn of the conversation, N the context number).
+``static/app.js`` opens and highlights the matching source card ``#src-T-N`` in the sources panel
+(T is the turn of the conversation, N the context number). Every card and reference says where
+the passage sits: "Vaswani et al., 2017 · § 3 Model · p. 4".
 """
 
 from __future__ import annotations
@@ -13,16 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from paperqa_local.records import Answer, Context, IndexReport, PaperInfo
-
-MARKER = re.compile(r"\[(\d{1,3})\]")
-_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
-STOPWORDS = frozenset(
-    "a an and are as at be by can did do does for from had has have how in is it its of on or that the their "
-    "this to was we were what when where which who why with our they these those than then there into using "
-    "used use also not no but if so such".split()
-)
+from paperqa_local.library.labels import matches
+from paperqa_local.records import Chunk, IndexReport, PaperInfo
+from paperqa_local.results import Answer, Context, Reference
+from paperqa_local.text_rules import MARKER, content_words, numbers, split_sentences
 
 
 @dataclass
@@ -42,23 +37,23 @@ def esc(text: object) -> str:
 
 
 def words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 2 or w.isdigit())}
+    """Words of 3+ letters and every number: what ties a claim to the passage sentence it came from."""
+    return content_words(text, min_len=3) | numbers(text)
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
-
-
-def link_markers(escaped: str, turn: int, known: Iterable[int] | None = None) -> str:
-    """Turn ``[n]`` in already-escaped text into links to source card ``src-<turn>-<n>``."""
+def link_markers(escaped: str, turn: int, known: Iterable[int] | None = None,
+                 pages: dict[int, str] | None = None) -> str:
+    """Turn ``[n]`` in already-escaped text into links to source card ``src-<turn>-<n>`` (titled with the
+    passage's page when ``pages`` knows it)."""
     allowed = set(known) if known is not None else None
 
     def repl(m: re.Match[str]) -> str:
         n = int(m.group(1))
         if allowed is not None and n not in allowed:
             return m.group(0)
+        where = f" ({esc(pages[n])})" if pages and pages.get(n) else ""
         return (f'<a class="pq-cite" href="#src-{turn}-{n}" data-turn="{turn}" data-n="{n}" '
-                f'title="Show passage [{n}]">[{n}]</a>')
+                f'title="Show passage [{n}]{where}">[{n}]</a>')
 
     return MARKER.sub(repl, escaped)
 
@@ -76,10 +71,19 @@ def highlight_passage(passage: str, claims: Sequence[str], max_marks: int = 2) -
     return " ".join(f"<mark>{esc(s)}</mark>" if i in marked else esc(s) for i, s in enumerate(sentences))
 
 
+def page_label(c: Chunk) -> str:
+    """ "p. 4", "pp. 4–5", or "" for a passage without pages."""
+    if c.page is None:
+        return ""
+    return f"p. {c.page}" if c.end_page in (None, c.page) else f"pp. {c.page}\u2013{c.end_page}"
+
+
 def context_meta(ctx: Context) -> str:
+    """ "Vaswani et al., 2017 · § 3 Model · p. 4 · paper.pdf" (the location itself when it has no page)."""
     c = ctx.chunk
-    bits = [c.date or "", c.location or "", f"p. {c.page}" if c.page and f"p. {c.page}" != c.location else "",
-            c.authors or "", Path(c.source).name if c.source else ""]
+    citation = Reference.of(ctx).citation()
+    where = [f"§ {c.section}" if c.section else "", page_label(c)] if c.page is not None else [c.location or ""]
+    bits = ["" if citation.startswith(c.title) else citation, *where, Path(c.source).name if c.source else ""]
     return " · ".join(esc(b) for b in bits if b)
 
 
@@ -100,7 +104,7 @@ def render_answer(turn_no: int, answer: Answer, stopped: bool = False) -> str:
     if answer.cannot_answer:
         return render_cannot_answer(answer)
     known = {c.number for c in answer.contexts}
-    body = _sentences_html(answer, turn_no, known)
+    body = _sentences_html(answer, turn_no, known, {c.number: page_label(c.chunk) for c in answer.contexts})
     parts = [f'<div class="pq-answer">{body}']
     if stopped:
         parts.append('<div class="pq-note">⏹ Stopped before the answer was finished.</div>')
@@ -112,7 +116,7 @@ def render_answer(turn_no: int, answer: Answer, stopped: bool = False) -> str:
     if answer.references:
         refs = "".join(
             f'<li>{link_markers(esc(f"[{r.number}]"), turn_no)} {esc(r.title)}'
-            f'<span class="pq-muted"> · {esc(", ".join(b for b in (r.date or "", r.location) if b))}</span></li>'
+            f'<span class="pq-muted"> · {esc(_ref_meta(r))}</span></li>'
             for r in answer.references
         )
         parts.append(f'<ul class="pq-refs">{refs}</ul>')
@@ -121,19 +125,27 @@ def render_answer(turn_no: int, answer: Answer, stopped: bool = False) -> str:
     return "".join(parts)
 
 
-def _sentences_html(answer: Answer, turn_no: int, known: set[int]) -> str:
+def _ref_meta(r: Reference) -> str:
+    """ "Vaswani et al., 2017 — § 3 Model, p. 4" (the year alone when the citation is the title)."""
+    citation = r.citation()
+    if citation.startswith(r.title):
+        citation = citation[len(r.title):].lstrip(", ")
+    return " — ".join(b for b in (citation, r.location) if b)
+
+
+def _sentences_html(answer: Answer, turn_no: int, known: set[int], pages: dict[int, str] | None = None) -> str:
     """Wrap each unsupported sentence of ``answer.text`` in a flagged span, link every marker."""
     text, out, pos = answer.text, [], 0
     for check in answer.sentences:
         start = text.find(check.text, pos)
         if start < 0 or check.supported:
             continue
-        out.append(link_markers(esc(text[pos:start]), turn_no, known))
+        out.append(link_markers(esc(text[pos:start]), turn_no, known, pages))
         tip = f"Not supported by the cited passages (support {check.support:.2f})"
         out.append(f'<span class="pq-unsupported" title="{esc(tip)}">⚠ '
-                   f"{link_markers(esc(check.text), turn_no, known)}</span>")
+                   f"{link_markers(esc(check.text), turn_no, known, pages)}</span>")
         pos = start + len(check.text)
-    out.append(link_markers(esc(text[pos:]), turn_no, known))
+    out.append(link_markers(esc(text[pos:]), turn_no, known, pages))
     return "".join(out).replace("\n", "<br>")
 
 
@@ -192,7 +204,8 @@ def _turn_sources(turn_no: int, turn: Turn, open_: bool) -> str:
             if ctx.chunk.url and ctx.chunk.url.startswith(("http://", "https://")) else ""
         cards.append(
             f'<div class="{cls}" id="src-{turn_no}-{ctx.number}" data-turn="{turn_no}" data-n="{ctx.number}">'
-            f'<div class="pq-src-head"><span class="pq-num">[{ctx.number}]</span> {esc(ctx.chunk.title)}{link}</div>'
+            f'<div class="pq-src-head"><span class="pq-num">[{ctx.number}]</span> {esc(ctx.chunk.title)}{link}'
+            f'{_page_badge(ctx.chunk)}</div>'
             f'<div class="pq-src-meta">{context_meta(ctx)}</div>'
             f'<blockquote class="pq-passage">{highlight_passage(ctx.text, claims)}</blockquote></div>'
         )
@@ -204,25 +217,49 @@ def _turn_sources(turn_no: int, turn: Turn, open_: bool) -> str:
             f"<summary>{summary}</summary>{''.join(cards)}</details>")
 
 
+def _page_badge(c: Chunk) -> str:
+    label = page_label(c)
+    return f' <span class="pq-page" title="where the passage is in the paper">{esc(label)}</span>' if label else ""
+
+
 def _short(text: str, n: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
 # ------------------------------------------------------------------ library
-LIBRARY_COLUMNS = ["Title", "Date", "Chunks", "Source", "ID"]
+LIBRARY_COLUMNS = ["Title", "Authors", "Year", "Venue", "Collections · tags", "Chunks", "ID"]
+LIBRARY_TYPES = ["str", "str", "str", "str", "str", "number", "str"]
 
 
-def library_rows(papers: Sequence[PaperInfo], query: str = "") -> list[list[object]]:
-    """Table rows, filtered by a case-insensitive substring of title, authors, source or id."""
+def library_rows(papers: Sequence[PaperInfo], query: str = "", collection: str | None = None,
+                 tag: str | None = None) -> list[list[object]]:
+    """Table rows, filtered by a case-insensitive substring of title, authors, venue, file or id, and by
+    ``collection`` / ``tag`` (matched as searches match them)."""
     q = (query or "").strip().lower()
     rows = []
     for p in papers:
-        hay = " ".join([p.title, " ".join(p.authors), p.source, p.id, p.date or ""]).lower()
+        hay = " ".join([p.title, " ".join(p.authors), p.source, p.id, p.date or "", p.venue or ""]).lower()
         if q and q not in hay:
             continue
-        rows.append([p.title, p.date or "", p.chunks, Path(p.source).name, p.id])
+        if collection and not any(matches("collection", c, collection) for c in p.collections):
+            continue
+        if tag and not any(matches("tag", t, tag) for t in p.tags):
+            continue
+        year = p.year or (p.date or "")[:4]
+        labels = " · ".join([*p.collections, *(f"#{t}" for t in p.tags)])
+        rows.append([p.title, _authors(p), str(year or ""), p.venue or "", labels, p.chunks, p.id])
     return rows
+
+
+def _authors(p: PaperInfo) -> str:
+    """ "A. Author, B. Author" for up to three names, "A. Author et al. (9)" for more."""
+    count = max(p.author_count or 0, len(p.authors))
+    if not p.authors:
+        return f"{count} authors" if count > 1 else ""
+    if count <= 3:
+        return ", ".join(p.authors)
+    return f"{p.authors[0]} et al. ({count})"
 
 
 def render_report(report: IndexReport) -> str:

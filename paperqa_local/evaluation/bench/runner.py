@@ -1,11 +1,8 @@
-"""``python -m evals.bench``: indexing, search and answer figures of one run, beside a plain LlamaIndex.
+"""Run the bench sections in order and write their figures; ``paperqa-local eval bench`` calls ``run_command``.
 
-Prints the tables and writes bench.json, bench.md and PNG charts to ``--out`` (bench-output/).
-Figures are measurements of this run on this machine, never pass/fail assertions.
-
-    python -m evals.bench                         # full run (~20-30 min on 2 cores)
-    python -m evals.bench --quick                 # tiny sizes, one model, two questions
-    python -m evals.bench --only index,search     # some sections
+    paperqa-local -v eval bench                          # full run (~20-30 min on 2 cores)
+    paperqa-local -v eval bench --quick                  # tiny sizes, one model, two questions
+    paperqa-local -v eval bench --only index,search      # some sections
 """
 
 from __future__ import annotations
@@ -15,23 +12,26 @@ import datetime as dt
 import logging
 import os
 import platform
-import sys
 import time
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from evals.bench_common import ROOT, SECTIONS, BenchConfig, BenchContext
+from paperqa_local.evaluation.bench.context import SECTIONS, BenchConfig, BenchContext
+from paperqa_local.settings import Settings
 
-log = logging.getLogger("evals.bench")
+log = logging.getLogger(__name__)
+
+NOISY_LOGGERS = ("httpx", "chromadb", "sentence_transformers", "urllib3", "bm25s")
+# Settings flags that name where a library lives: the bench gives each library its own temporary home.
+_NOT_OVERRIDES = {"home", "chroma_url", "models_dir"}
 
 
 def _runner(section: str) -> Callable[[BenchContext], dict[str, Any]]:
-    from evals import bench_answer, bench_baseline, bench_index, bench_search
+    from paperqa_local.evaluation.bench import answer_latency, index_throughput, llamaindex_baseline, search_latency
 
-    return {"index": bench_index.run, "search": bench_search.run, "answer": bench_answer.run,
-            "baseline": bench_baseline.run}[section]
+    return {"index": index_throughput.run, "search": search_latency.run, "answer": answer_latency.run,
+            "baseline": llamaindex_baseline.run}[section]
 
 
 def run_bench(config: BenchConfig, sections: tuple[str, ...] = SECTIONS) -> dict[str, Any]:
@@ -72,28 +72,18 @@ def _loadavg() -> list[float] | None:
         return None
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m evals.bench", description=__doc__.splitlines()[0])
-    p.add_argument("--only", default=",".join(SECTIONS), help=f"comma list of sections: {','.join(SECTIONS)}")
-    p.add_argument("--quick", action="store_true", help="tiny sizes: seconds, for smoke tests")
-    p.add_argument("--out", type=Path, default=ROOT / "bench-output", help="output folder (default bench-output/)")
-    p.add_argument("--no-server", action="store_true", help="skip the `chroma run` server measurements")
-    p.add_argument("--sizes", help="synthetic library sizes in chunks, e.g. 1000,10000,100000")
-    p.add_argument("--models", help="local models (or 'extractive'), comma separated")
-    p.add_argument("--questions", type=int, help="how many seeds questions to answer")
-    p.add_argument("--queries", type=int, help="how many search queries per measurement")
-    p.add_argument("--max-tokens", type=int, help="answer length limit")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("-v", "--verbose", action="store_true")
-    return p.parse_args(argv)
-
-
-def config_from_args(args: argparse.Namespace) -> tuple[BenchConfig, tuple[str, ...]]:
+def config_from_args(args: argparse.Namespace, settings: Settings) -> tuple[BenchConfig, tuple[str, ...]]:
+    """The run's configuration from ``eval bench`` flags; settings flags given apply to every library."""
     sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         raise SystemExit(f"--only: unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    kw: dict[str, Any] = {"out": args.out, "server": not args.no_server, "progress": not args.no_progress}
+    explicit = {k[4:]: v for k, v in vars(args).items() if k.startswith("set_") and v is not None}
+    kw: dict[str, Any] = {"server": not args.no_server, "progress": not args.no_progress,
+                          "models_dir": settings.models_path,
+                          "overrides": {k: v for k, v in explicit.items() if k not in _NOT_OVERRIDES}}
+    if args.out:
+        kw["out"] = args.out
     if args.sizes:
         kw["sizes"] = tuple(int(x) for x in args.sizes.split(","))
     if args.models:
@@ -102,27 +92,19 @@ def config_from_args(args: argparse.Namespace) -> tuple[BenchConfig, tuple[str, 
         kw["n_questions"] = args.questions
     if args.queries:
         kw["n_queries"] = kw["n_synthetic_queries"] = args.queries
-    if args.max_tokens:
-        kw["max_tokens"] = args.max_tokens
     config = BenchConfig.quick_config(**kw) if args.quick else BenchConfig(**kw)
     return config, sections
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "bm25s"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    config, sections = config_from_args(args)
-    from evals.bench_report import render_markdown, write_outputs
+def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    """``eval bench``: run, write bench.json/bench.md/charts to ``--out``, print the tables; 1 if a section failed."""
+    from paperqa_local.evaluation.bench.report import render_markdown, write_outputs
 
+    for noisy in NOISY_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    config, sections = config_from_args(args, settings)
     results = run_bench(config, sections)
     paths = write_outputs(results, config.out)
     print(render_markdown(results))
     print("Written: " + ", ".join(str(p) for p in paths.values()))
     return 1 if results["errors"] else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

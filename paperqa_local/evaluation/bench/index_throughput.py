@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from evals.bench_common import BenchContext, rate, ratio, timer
+from paperqa_local.evaluation.bench.context import BenchContext
+from paperqa_local.evaluation.bench.measure import rate, ratio, timer
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +19,7 @@ GOAL_RATIO = 0.85
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
+    """seeds/ indexed into each store, timed, and the embedding model alone on the same chunk texts."""
     cfg = ctx.config
     out: dict[str, Any] = {"goal_ratio": GOAL_RATIO}
     stores = ["embedded"] + (["server"] if cfg.server else [])
@@ -44,7 +46,7 @@ def run(ctx: BenchContext) -> dict[str, Any]:
 
 def _raw_embed(qa: Any, progress: bool) -> dict[str, Any]:
     """The embedding model alone on exactly the chunk texts the library embedded."""
-    texts = [c.embed_text for c in qa.library.all_chunks()]
+    texts = [c.embed_text for c in qa.all_chunks()]
     log.info("raw embedding of the same %d chunk texts", len(texts))
     with timer() as t:
         qa.embedder.embed(texts, progress=progress)

@@ -10,10 +10,11 @@ import logging
 import time
 from typing import Any
 
-import numpy as np
 from tqdm import tqdm
 
-from evals.bench_common import WARMUP_QUESTION, BenchContext, cites_gold, timer
+from paperqa_local.evaluation.bench.context import WARMUP_QUESTION, BenchContext
+from paperqa_local.evaluation.bench.measure import timer
+from paperqa_local.evaluation.metrics import percentile
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +22,12 @@ GOALS = {"evidence_s": 1.0, "first_token_s": 8.0, "total_s": 25.0}
 
 
 def load_model(settings: Any) -> float:
-    """Load the model and generate one token; returns seconds (0 for the extractive backend)."""
-    if settings.llm == "extractive":
-        return 0.0
+    """Load the model and generate one token; returns seconds (0 for a backend without a model)."""
     from paperqa_local.llms import get_llm
+    from paperqa_local.llms.backends import BACKENDS
+
+    if not BACKENDS[settings.llm].generates:
+        return 0.0
 
     with timer() as t:
         llm = get_llm(settings)
@@ -40,6 +43,7 @@ def load_model(settings: Any) -> float:
 
 
 def model_overrides(model: str) -> dict[str, Any]:
+    """The settings that make the pipeline answer with ``model`` (a local model name, or "extractive")."""
     return {"llm": "extractive"} if model == "extractive" else {"llm": "local", "model": model}
 
 
@@ -66,7 +70,7 @@ def summarize(rows: list[dict[str, Any]], goals: dict[str, float] = GOALS) -> di
     for key, limit in goals.items():
         values = [r[key] for r in rows if r.get(key) is not None]
         out[key] = {
-            "p50": round(float(np.median(values)), 3) if values else None,
+            "p50": round(percentile(values, 50), 3) if values else None,
             "max": round(float(max(values)), 3) if values else None,
             "goal": limit,
             "met": sum(1 for v in values if v <= limit),
@@ -75,13 +79,20 @@ def summarize(rows: list[dict[str, Any]], goals: dict[str, float] = GOALS) -> di
         out[key]["all_met"] = out[key]["met"] == len(rows) and bool(rows)
     for key in ("prompt_tokens", "completion_tokens", "gen_tokens_per_s"):
         values = [r[key] for r in rows if r.get(key)]
-        out[key] = round(float(np.median(values)), 1) if values else None
+        out[key] = round(percentile(values, 50), 1) if values else None
     out["gold_cited"] = sum(1 for r in rows if r.get("gold_cited"))
     out["not_answered"] = sum(1 for r in rows if r.get("cannot_answer"))
     return out
 
 
+def cites_gold(titles: list[str], gold: str) -> bool:
+    """Whether one of the cited ``titles`` contains the gold title (case-insensitive)."""
+    g = gold.lower()
+    return any(g in (t or "").lower() for t in titles)
+
+
 def run(ctx: BenchContext) -> dict[str, Any]:
+    """Each model answers the seeds questions through ``qa.stream``, after one untimed warm-up question."""
     cfg = ctx.config
     qa = ctx.seeds_qa("embedded")
     questions = ctx.questions()

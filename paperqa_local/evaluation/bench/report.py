@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from evals.bench_common import ratio
+from paperqa_local.evaluation.bench.measure import ratio
 
 
 def _f(value: Any, digits: int = 1, unit: str = "") -> str:
@@ -70,6 +70,7 @@ def comparison(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------- markdown
 def render_markdown(results: dict[str, Any]) -> str:
+    """bench.md: one table per section, the comparison with LlamaIndex, and the sections that failed."""
     meta = results.get("meta", {})
     parts = [f"# paperqa_local bench ({meta.get('mode', 'full')} run)", "",
              f"{meta.get('started', '')} · {meta.get('cpus', '?')} CPUs · {meta.get('python', '')} · "
@@ -176,6 +177,7 @@ def _answer_table(results: dict[str, Any]) -> str:
 
 # ----------------------------------------------------------------- charts
 def write_charts(results: dict[str, Any], out: Path) -> list[Path]:
+    """index_throughput.png, search_latency.png and answer_latency.png for the sections present."""
     import matplotlib
 
     matplotlib.use("Agg")

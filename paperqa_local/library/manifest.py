@@ -1,10 +1,11 @@
 """The library's manifest: which files and papers are indexed, in SQLite.
 
-The manifest is the source of truth the vector store and keyword index are checked
-against. A paper is ``pending`` while its vectors are being written and ``complete``
+The manifest is the source of truth the vector store is checked against; the keyword rows
+(``keywords.py``) and sentence vectors (``sentence_store.py``) live in the same database and
+commit with the chunks. A paper is ``pending`` while its vectors are being written and ``complete``
 once they all are; a file's hash is recorded only when all its papers are complete, so
 a crash at any point leaves rows that the next run can clean up or redo. ``generation``
-counts changes to the chunk set; the keyword index is tagged with it.
+counts changes to the chunk set.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from paperqa_local.chunking import author_label
 from paperqa_local.errors import LibraryError
+from paperqa_local.library import keywords, sentence_store
+from paperqa_local.library.sentence_store import SentenceRows
 from paperqa_local.records import Chunk, Paper, PaperInfo
 
 SCHEMA = """
@@ -44,10 +47,25 @@ CREATE INDEX IF NOT EXISTS chunks_paper ON chunks (paper_id, idx);
 CREATE TABLE IF NOT EXISTS dropped (paper_id TEXT PRIMARY KEY);
 """
 
+#: Columns added after the first release, as (table, column, declaration): an older manifest gets them on open.
+ADDED_COLUMNS = (
+    ("papers", "year", "INTEGER"), ("papers", "venue", "TEXT"), ("papers", "doi", "TEXT"),
+    ("papers", "arxiv_id", "TEXT"), ("papers", "refs", "TEXT NOT NULL DEFAULT '[]'"),
+    ("chunks", "section", "TEXT"), ("chunks", "end_page", "INTEGER"),
+)
+#: Collections and tags of a library entry, per file key (so they follow the file bookkeeping).
+LABELS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS labels (
+    path TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('collection', 'tag')), name TEXT NOT NULL,
+    PRIMARY KEY (path, kind, name)
+);
+"""
+
 CHUNK_SELECT = (
     "SELECT c.id, c.paper_id, c.idx, c.text, c.location, c.page, p.title, p.source, p.date, p.url,"
-    " p.authors, p.author_count FROM chunks c JOIN papers p ON p.id = c.paper_id"
+    " p.authors, p.author_count, c.section, c.end_page, p.year FROM chunks c JOIN papers p ON p.id = c.paper_id"
 )
+PAPER_COLUMNS = "id, title, source, authors, author_count, date, url, chunks, year, venue, doi, arxiv_id"
 
 
 @dataclass
@@ -70,6 +88,10 @@ class Manifest:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.executescript(SCHEMA)
+            _add_columns(self.db)
+            self.db.executescript(LABELS_SCHEMA)
+            keywords.prepare(self.db)  # keyword rows + term counts (FTS5), filled once for an older manifest
+            sentence_store.prepare(self.db)
         except sqlite3.DatabaseError as err:
             raise LibraryError(f"{path}: manifest is not readable ({err})") from None
         self.lock = threading.RLock()
@@ -167,33 +189,44 @@ class Manifest:
         """Step 1 of a write: these papers may have partial vectors until ``complete``."""
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO papers (id, title, source, authors, author_count, date, url, chunks, state)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending')",
-                [(p.id, p.title, p.source, json.dumps(p.authors), p.author_count, p.date, p.url) for p in papers],
+                "INSERT OR REPLACE INTO papers (id, title, source, authors, author_count, date, url, chunks, state,"
+                " year, venue, doi, arxiv_id, refs) VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'pending', ?, ?, ?, ?, ?)",
+                [(p.id, p.title, p.source, json.dumps(p.authors), p.author_count, p.date, p.url,
+                  p.year, p.venue, p.doi, p.arxiv_id, json.dumps(p.references)) for p in papers],
             )
             db.executemany("DELETE FROM chunks WHERE paper_id = ?", [(p.id,) for p in papers])
             self._bump(db)
 
-    def mark_complete(self, chunks_by_paper: dict[str, list[Chunk]]) -> None:
-        """Last step of a write: chunk texts stored and papers complete, atomically."""
+    def mark_complete(self, chunks_by_paper: dict[str, list[Chunk]], sentences: SentenceRows | None = None) -> None:
+        """Last step of a write: chunk texts, their keywords and ``sentences`` (vectors, by chunk id) stored
+        and papers complete, atomically. (Triggers delete keywords and sentence vectors with their chunk.)"""
         with self.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO chunks (id, paper_id, idx, text, location, page) VALUES (?, ?, ?, ?, ?, ?)",
-                [(c.id, c.paper_id, c.index, c.text, c.location, c.page)
+                "INSERT OR REPLACE INTO chunks (id, paper_id, idx, text, location, page, section, end_page)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(c.id, c.paper_id, c.index, c.text, c.location, c.page, c.section, c.end_page)
                  for chunks in chunks_by_paper.values() for c in chunks],
             )
             db.executemany("UPDATE papers SET state = 'complete', chunks = ? WHERE id = ?",
                            [(len(chunks), pid) for pid, chunks in chunks_by_paper.items()])
+            keywords.add_papers(db, chunks_by_paper)
+            sentence_store.write(db, sentences or {})
             self._bump(db)
 
-    def mark_removing(self, paper_id: str) -> None:
-        """Start removing a paper: pending, and the files that held it will be read again."""
+    def mark_removing(self, ids: Sequence[str], reread: bool) -> None:
+        """Step 1 of a removal: these papers become pending; with ``reread`` the files that held them
+        are forgotten, so the next run reads them again."""
         with self.transaction() as db:
-            db.execute("UPDATE papers SET state = 'pending' WHERE id = ?", (paper_id,))
-            paths = [r[0] for r in db.execute("SELECT path FROM file_papers WHERE paper_id = ?", (paper_id,))]
-            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
-            db.execute("DELETE FROM file_papers WHERE paper_id = ?", (paper_id,))
-            self._bump(db)
+            changed = 0
+            for pid in ids:
+                changed += db.execute("UPDATE papers SET state = 'pending' WHERE id = ? AND state != 'pending'",
+                                      (pid,)).rowcount
+                if reread:
+                    paths = [r[0] for r in db.execute("SELECT path FROM file_papers WHERE paper_id = ?", (pid,))]
+                    db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
+                    db.execute("DELETE FROM file_papers WHERE paper_id = ?", (pid,))
+            if changed:
+                self._bump(db)
 
     def pending(self) -> list[str]:
         return [r[0] for r in self._query("SELECT id FROM papers WHERE state = 'pending' ORDER BY id")]
@@ -207,24 +240,55 @@ class Manifest:
                 db.execute("DELETE FROM file_papers WHERE paper_id = ?", (pid,))
             self._bump(db)
 
-    def forget_files(self, paths: Sequence[str]) -> None:
-        """Make these files be read again on the next run."""
-        with self.transaction() as db:
-            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in paths])
-
     def papers(self) -> list[PaperInfo]:
-        rows = self._query(
-            "SELECT id, title, source, authors, author_count, date, url, chunks FROM papers"
-            " WHERE state = 'complete' ORDER BY lower(title), id"
-        )
-        return [_info(r) for r in rows]
+        rows = self._query(f"SELECT {PAPER_COLUMNS} FROM papers WHERE state = 'complete' ORDER BY lower(title), id")
+        return self._labelled([_info(r) for r in rows])
 
     def paper(self, paper_id: str) -> PaperInfo | None:
-        rows = self._query(
-            "SELECT id, title, source, authors, author_count, date, url, chunks FROM papers"
-            " WHERE state = 'complete' AND id = ?", (paper_id,)
-        )
-        return _info(rows[0]) if rows else None
+        rows = self._query(f"SELECT {PAPER_COLUMNS} FROM papers WHERE state = 'complete' AND id = ?", (paper_id,))
+        return self._labelled([_info(rows[0])])[0] if rows else None
+
+    def references(self, paper_id: str) -> list[str]:
+        """The paper's own reference list, one entry each (kept out of the evidence)."""
+        rows = self._query("SELECT refs FROM papers WHERE id = ?", (paper_id,))
+        return json.loads(rows[0][0] or "[]") if rows else []
+
+    # --- labels: collections and tags of library entries ------------------------
+    def file_keys(self, prefix: str) -> list[str]:
+        """Recorded file keys starting with ``prefix`` (the attachments of one BibTeX file or Zotero library)."""
+        return [r[0] for r in self._query("SELECT path FROM files WHERE substr(path, 1, ?) = ? ORDER BY path",
+                                          (len(prefix), prefix))]
+
+    def forget_files(self, keys: Sequence[str]) -> None:
+        """Files gone from their library (an entry deleted from the .bib): their papers become removal
+        candidates, purged by the next ``take_orphans`` unless another file holds them."""
+        with self.transaction() as db:
+            for key in keys:
+                old = [r[0] for r in db.execute("SELECT paper_id FROM file_papers WHERE path = ?", (key,))]
+                for table in ("file_papers", "files", "labels"):
+                    db.execute(f"DELETE FROM {table} WHERE path = ?", (key,))
+                db.executemany("INSERT OR IGNORE INTO dropped (paper_id) VALUES (?)", [(pid,) for pid in old])
+
+    def set_labels(self, labels: dict[str, tuple[Sequence[str], Sequence[str]]]) -> None:
+        """Replace the (collections, tags) of these file keys."""
+        with self.transaction() as db:
+            for key, (collections, tags) in labels.items():
+                db.execute("DELETE FROM labels WHERE path = ?", (key,))
+                db.executemany("INSERT OR IGNORE INTO labels (path, kind, name) VALUES (?, ?, ?)",
+                               [(key, "collection", c) for c in collections] + [(key, "tag", t) for t in tags])
+
+    def labels(self) -> list[tuple[str, str, str]]:
+        """(paper id, kind, name) for every label of a complete paper, by name."""
+        return self._query(
+            "SELECT DISTINCT f.paper_id, l.kind, l.name FROM labels l JOIN file_papers f ON f.path = l.path"
+            " JOIN papers p ON p.id = f.paper_id WHERE p.state = 'complete' ORDER BY lower(l.name), l.name")
+
+    def _labelled(self, infos: list[PaperInfo]) -> list[PaperInfo]:
+        by_id = {i.id: i for i in infos}
+        for pid, kind, name in self.labels() if by_id else []:
+            if pid in by_id:
+                (by_id[pid].collections if kind == "collection" else by_id[pid].tags).append(name)
+        return infos
 
     def match(self, prefix: str) -> list[str]:
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -240,12 +304,6 @@ class Manifest:
         return self._query(
             "SELECT count(*) FROM chunks c JOIN papers p ON p.id = c.paper_id WHERE p.state = 'complete'"
         )[0][0]
-
-    def chunk_ids(self, paper_ids: Sequence[str]) -> list[str]:
-        out: list[str] = []
-        for pid in paper_ids:
-            out += [r[0] for r in self._query("SELECT id FROM chunks WHERE paper_id = ? ORDER BY idx", (pid,))]
-        return out
 
     def chunk_papers(self) -> dict[str, str]:
         """chunk id -> paper id for every complete chunk (no texts)."""
@@ -277,22 +335,30 @@ class Manifest:
                 yield _chunk(row)
             last = rows[-1][0]
 
-    def texts(self) -> tuple[list[str], list[str]]:
-        """(chunk ids, embed texts) of every complete chunk, for the keyword index."""
-        rows = self._query(
-            "SELECT c.id, p.title, c.text FROM chunks c JOIN papers p ON p.id = c.paper_id"
-            " WHERE p.state = 'complete' ORDER BY c.id"
-        )
-        return [r[0] for r in rows], [f"{r[1]}\n{r[2]}" for r in rows]
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Bring a manifest written by an older version up to ``ADDED_COLUMNS`` (new columns start empty)."""
+    for table, column, declaration in ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if column in have:
+            continue
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        except sqlite3.OperationalError as err:  # another process added it first
+            if "duplicate column" not in str(err):
+                raise
 
 
 def _info(row: tuple) -> PaperInfo:
-    pid, title, source, authors, author_count, date, url, chunks = row
+    pid, title, source, authors, author_count, date, url, chunks, year, venue, doi, arxiv_id = row
     return PaperInfo(id=pid, title=title, source=source, authors=json.loads(authors), author_count=author_count,
-                     date=date, url=url, chunks=chunks)
+                     date=date, url=url, chunks=chunks, year=year, venue=venue, doi=doi, arxiv_id=arxiv_id)
 
 
 def _chunk(row: tuple) -> Chunk:
-    cid, pid, idx, text, location, page, title, source, date, url, authors, author_count = row
+    """The one place a stored chunk becomes a ``Chunk`` (both searches return these)."""
+    cid, pid, idx, text, location, page, title, source, date, url, authors, author_count, section, end_page, year = row
+    names = json.loads(authors)
     return Chunk(id=cid, paper_id=pid, index=idx, text=text, location=location, title=title, source=source,
-                 page=page, date=date, url=url, authors=author_label(json.loads(authors), author_count))
+                 page=page, date=date, url=url, authors=author_label(names, author_count), section=section,
+                 end_page=end_page, year=year, author_names=names)

@@ -1,15 +1,25 @@
-"""What both eval runners share: the library home of a benchmark corpus, output folders, JSON files."""
+"""Where a benchmark run lives: the library home of its corpus, its output folder and JSON files, the settings
+recorded beside its figures."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
+import logging
 import re
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from tqdm import tqdm
+
+from paperqa_local.errors import PaperQAError
 from paperqa_local.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DEFAULT_OUT_ROOT = Path("eval-output")
 
@@ -58,3 +68,29 @@ def settings_summary(settings: Settings) -> dict[str, Any]:
     """The settings that shape a figure, recorded beside it."""
     data = settings.model_dump(mode="json")
     return {k: data[k] for k in SETTINGS_SHOWN if k in data}
+
+
+def run_items(todo: Sequence[T], items_path: Path, run_one: Callable[[T], dict[str, Any]],
+              error_row: Callable[[T, str], dict[str, Any]], *, desc: str, unit: str, progress: bool,
+              postfix: Callable[[dict[str, Any]], dict[str, str]] | None = None) -> None:
+    """Run each item and append its row to ``items_path`` as it finishes (so a killed run resumes).
+
+    A failure is recorded as that item's error row and the run goes on: one bad item never loses
+    the others. ``postfix`` turns each row into the progress bar's running figures.
+    """
+    bar = tqdm(todo, desc=desc, unit=unit, disable=not progress)
+    with items_path.open("a", encoding="utf-8") as fh:
+        for item in bar:
+            try:
+                row = run_one(item)
+            except PaperQAError as err:  # a model/backend failure is recorded, the run goes on
+                log.warning("%s: %s", getattr(item, "id", item), err)
+                row = error_row(item, f"{type(err).__name__}: {err}")
+            except Exception as err:  # noqa: BLE001  (one bad item must not lose the others)
+                log.warning("%s: %s\n%s", getattr(item, "id", item), err, traceback.format_exc())
+                row = error_row(item, f"{type(err).__name__}: {err}")
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            if postfix is not None:
+                bar.set_postfix(postfix(row), refresh=False)
+    bar.close()

@@ -1,6 +1,6 @@
 """Search latency p50/p95: the seeds library and synthetic libraries of 1k/10k/100k chunks.
 
-Synthetic libraries go through the ordinary ``Library.add_papers`` path with an embedder whose
+Synthetic libraries go through the ordinary ``PaperQA.add_papers`` path with an embedder whose
 *documents* get random unit vectors (so 100k chunks need no model time) while *queries* are
 embedded by the real model, so the hybrid figure includes the query embedding a user waits for.
 Texts are drawn from the seeds vocabulary (Zipf-like) so BM25 sees realistic term statistics.
@@ -13,29 +13,34 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
 
-from evals.bench_common import BenchContext, first_sentence, latency_stats, rate, timer
 from paperqa_local.embedding import Embedder
+from paperqa_local.evaluation.bench.context import BenchContext
+from paperqa_local.evaluation.bench.measure import latency_stats, rate, timer
 from paperqa_local.records import Paper, Section
+
+if TYPE_CHECKING:
+    from paperqa_local.pipeline import PaperQA
 
 log = logging.getLogger(__name__)
 
 CHUNKS_PER_PAPER = 10
 WORDS_PER_CHUNK = 110  # ~150 cl100k tokens: below chunk_size, so one section is one chunk
-WARMUP = 3
 WARM_QUERIES = ["warm up the search path", "second warm-up query about models", "third warm-up about training"]
 
 
 class SyntheticEmbedder(Embedder):
-    """Random unit vectors for passages (fast, deterministic); the real model for queries."""
+    """Random unit vectors for passages (fast, deterministic); the real model for queries, cached as
+    ``Embedder.embed_query`` caches them (so a dense-only search after the hybrid one finds its vector)."""
 
     def __init__(self, *args: Any, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._rng = np.random.default_rng(seed)
+        self._queries: dict[str, np.ndarray] = {}
 
     def embed(self, texts: list[str], progress: bool = False,
               on_batch: Callable[[int], None] | None = None) -> np.ndarray:
@@ -47,24 +52,38 @@ class SyntheticEmbedder(Embedder):
         return vecs
 
     def embed_query(self, text: str) -> np.ndarray:
-        return Embedder.embed(self, [text])[0]
+        if text not in self._queries:
+            self._queries[text] = Embedder.embed(self, [text])[0]
+        return self._queries[text]
+
+    def forget_queries(self) -> None:
+        """Each library size is measured as new questions: the hybrid figure embeds every query again."""
+        self._queries.clear()
 
 
 # ----------------------------------------------------------------- queries
+def first_sentence(text: str, max_words: int = 30) -> str:
+    """The first sentence of a passage, at most ``max_words`` words (a query that paraphrases a paper)."""
+    text = re.sub(r"\s+", " ", text).strip()
+    match = re.match(r"(.{30,}?[.!?])\s", text + " ")
+    sentence = match.group(1) if match else text
+    words = sentence.split()
+    return " ".join(words[:max_words])
+
+
 def seeds_queries(ctx: BenchContext) -> list[tuple[str, str]]:
     """(query, paper_id): the first sentence of ``n_queries`` papers' first chunk, spread over the library."""
-    cached = getattr(ctx, "_seeds_queries", None)
-    if cached is not None:
-        return cached
+    if "seeds_queries" in ctx.memo:
+        return ctx.memo["seeds_queries"]
     first: dict[str, Any] = {}
-    for chunk in ctx.seeds_qa("embedded").library.all_chunks():
+    for chunk in ctx.seeds_qa("embedded").all_chunks():
         if chunk.index == 0:
             first[chunk.paper_id] = chunk
     ids = sorted(first)
     n = min(ctx.config.n_queries, len(ids))
     picks = [ids[int(i * len(ids) / n)] for i in range(n)] if n else []
     queries = [(first_sentence(first[pid].text), pid) for pid in picks]
-    ctx._seeds_queries = queries  # type: ignore[attr-defined]
+    ctx.memo["seeds_queries"] = queries
     return queries
 
 
@@ -94,6 +113,7 @@ def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray
 
 
 def synthetic_queries(words: list[str], n: int, seed: int = 1) -> list[str]:
+    """``n`` queries of 5-10 words drawn from the 3,000 most frequent."""
     rng = np.random.default_rng(seed)
     top = words[: min(3000, len(words))]
     return [" ".join(rng.choice(top, size=int(rng.integers(5, 11)))) for _ in range(n)]
@@ -113,49 +133,45 @@ def _measure(fn: Callable[[Any], Any], items: list[Any], warm: list[Any], desc: 
     return latency_stats(seconds), results
 
 
-def _search_figures(library: Any, search: Callable[[str], Any], queries: list[str], vectors: np.ndarray, n: int,
-                    label: str, progress: bool) -> tuple[dict[str, Any], list[Any]]:
-    """Hybrid first (each query embedded once, uncached, as a user's new question), then its parts alone."""
+def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool) -> tuple[dict[str, Any], list[Any]]:
+    """Hybrid first (each query embedded once, uncached, as a user's new question), then dense-only and
+    BM25-only over ``candidates`` hits (the query vector now cached), then the query embedding alone."""
+    n = qa.settings.candidates
     figs: dict[str, Any] = {}
-    figs["hybrid"], found = _measure(search, queries, WARM_QUERIES, f"{label} hybrid", progress)
-    figs["dense"], _ = _measure(lambda i: library.dense_search(vectors[i], n), list(range(len(queries))),
-                                list(range(min(WARMUP, len(queries)))), f"{label} dense", progress)
-    figs["bm25"], _ = _measure(lambda q: library.bm25_search(q, n), queries, WARM_QUERIES, f"{label} bm25", progress)
-    embedder = library.embedder
-    figs["embed_query"], _ = _measure(lambda q: Embedder.embed(embedder, [q]), queries, WARM_QUERIES,
+    figs["hybrid"], found = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid", progress)
+    figs["dense"], _ = _measure(lambda q: qa.search(q, k=n, mode="dense"), queries, WARM_QUERIES,
+                                f"{label} dense", progress)
+    figs["bm25"], _ = _measure(lambda q: qa.search(q, k=n, mode="bm25"), queries, WARM_QUERIES, f"{label} bm25",
+                               progress)
+    # the model itself, past the query cache and a synthetic embedder's random vectors
+    figs["embed_query"], _ = _measure(lambda q: Embedder.embed(qa.embedder, [q]), queries, WARM_QUERIES,
                                       f"{label} query embedding", progress)
     return figs, found
 
 
 def run_seeds(ctx: BenchContext, store: str) -> dict[str, Any]:
-    """qa.search (hybrid) and dense-only / BM25-only store queries over ~50 paper-paraphrasing queries."""
+    """qa.search (hybrid) and dense-only / BM25-only searches over ~50 paper-paraphrasing queries."""
     qa = ctx.seeds_qa(store)
     queries = seeds_queries(ctx)
-    texts = [q for q, _ in queries]
-    vectors = qa.embedder.embed(texts)
-    figs, found = _search_figures(qa.library, qa.search, texts, vectors, qa.settings.candidates, f"seeds {store}",
-                                  ctx.config.progress)
+    figs, found = _search_figures(qa, [q for q, _ in queries], f"seeds {store}", ctx.config.progress)
     hits = sum(any(h.chunk.paper_id == pid for h in hits) for (_, pid), hits in zip(queries, found, strict=True))
     figs["hit_at_k"] = round(hits / len(queries), 3) if queries else None
     figs["k"] = qa.settings.k
-    figs["chunks"] = qa.library.count_chunks()
+    figs["chunks"] = qa.stats()["chunks"]
     return figs
 
 
 def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
     """Grow one synthetic library through ``config.sizes`` and measure at each size."""
-    from paperqa_local.library import Library
-    from paperqa_local.retrieval import Retriever
+    from paperqa_local.pipeline import PaperQA
 
     cfg = ctx.config
     url = ctx.server("synthetic") if store == "server" else None
     settings = ctx.settings(f"synthetic-{store}", chroma_url=url)
     embedder = SyntheticEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
-    library = Library(settings, embedder)
-    retriever = Retriever(library, embedder)
+    qa = PaperQA(settings=settings, embedder=embedder)
     words, probs = vocabulary(cfg.seeds)
     queries = synthetic_queries(words, cfg.n_synthetic_queries)
-    vectors = Embedder.embed(embedder, queries)
     rows: list[dict[str, Any]] = []
     papers_done = 0
     try:
@@ -165,27 +181,28 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             papers = list(synthetic_papers(papers_done, target - papers_done, words, probs, seed=size))
             log.info("%s: inserting %d synthetic papers (%d chunks)", store, len(papers), len(papers) * CHUNKS_PER_PAPER)
             with timer() as t:
-                report = library.add_papers(papers, progress=cfg.progress)
+                report = qa.add_papers(papers, progress=cfg.progress)
             insert_s, added_chunks = t["s"], report.chunks
             papers_done = target
             del papers
-            chunks = library.count_chunks()
+            chunks = qa.stats()["chunks"]
             row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "insert_s": round(insert_s, 3),
                                    "insert_chunks_per_s": rate(added_chunks, insert_s)}
-            figs, _ = _search_figures(library, lambda q: retriever.retrieve(q, settings), queries, vectors,
-                                      settings.candidates, f"{store} {size:,}", cfg.progress)
+            embedder.forget_queries()
+            figs, _ = _search_figures(qa, queries, f"{store} {size:,}", cfg.progress)
             row.update(figs)
             rows.append(row)
             log.info("%s %d chunks: dense p50 %.1f ms, hybrid p50 %.1f ms", store, chunks,
                      row["dense"]["p50_ms"], row["hybrid"]["p50_ms"])
     finally:
-        library.close()
+        qa.close()
         if url:
             ctx.stop_server("synthetic")
     return rows
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
+    """Seeds library and synthetic libraries, in each store."""
     stores = ["embedded"] + (["server"] if ctx.config.server else [])
     return {
         "seeds": {store: run_seeds(ctx, store) for store in stores},

@@ -21,9 +21,10 @@ from llama_index.core.llms.callbacks import llm_completion_callback
 from pydantic import PrivateAttr
 from tqdm import tqdm
 
-from evals.bench_answer import load_model, model_overrides, summarize
-from evals.bench_common import WARMUP_QUESTION, BenchContext, cites_gold, latency_stats, rate, timer
-from evals.bench_search import seeds_queries
+from paperqa_local.evaluation.bench.answer_latency import cites_gold, load_model, model_overrides, summarize
+from paperqa_local.evaluation.bench.context import WARMUP_QUESTION, BenchContext
+from paperqa_local.evaluation.bench.measure import latency_stats, rate, timer
+from paperqa_local.evaluation.bench.search_latency import seeds_queries
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def build_index(ctx: BenchContext) -> tuple[Any, dict[str, Any]]:
 
 
 def run_retrieval(ctx: BenchContext, index: Any) -> dict[str, Any]:
+    """The LlamaIndex retriever over the search section's queries: latency and hit@k."""
     k = ctx.seeds_qa("embedded").settings.k
     retriever = index.as_retriever(similarity_top_k=k)
     queries = seeds_queries(ctx)
@@ -158,6 +160,7 @@ def cited_titles(text: str, source_nodes: list[Any]) -> list[str]:
 
 
 def run_answers(ctx: BenchContext, index: Any, llm: Any, label: str) -> dict[str, Any]:
+    """``CitationQueryEngine`` answers the seeds questions, timed as ``answer_latency`` times ours."""
     from llama_index.core import Settings as LISettings
     from llama_index.core.query_engine import CitationQueryEngine
 
@@ -196,6 +199,7 @@ def run_answers(ctx: BenchContext, index: Any, llm: Any, label: str) -> dict[str
 
 
 def run(ctx: BenchContext) -> dict[str, Any]:
+    """Index, retrieval and answers of the baseline, each model as in the answer section."""
     cfg = ctx.config
     index, indexing = build_index(ctx)
     out: dict[str, Any] = {"index": indexing, "retrieval": run_retrieval(ctx, index), "models": {}}

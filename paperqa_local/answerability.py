@@ -1,0 +1,103 @@
+"""Does the evidence talk about what the question asks? An IDF-weighted term coverage.
+
+Dense similarity alone cannot tell "a passage about the same field" from "a passage that
+answers": a question about Whisper on LibriSpeech still lands near speech papers. The
+rare words of a question (names, datasets, the asked-for quantity) carry most of its IDF;
+when no single evidence passage holds enough of that weight, the papers do not answer.
+The threshold (``Settings.min_coverage``) was chosen on evals/seeds_qa.jsonl; the IDF
+comes from the library (``Library.idf``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from paperqa_local.results import Context
+from paperqa_local.text_rules import content_words
+
+
+def question_coverage(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
+    """Largest share of the question's IDF weight found in one passage (title included), 0..1."""
+    words = content_words(question)
+    total = sum(idf(w) for w in words)
+    if not words or total <= 0:
+        return 1.0
+    best = 0.0
+    for ctx in contexts:
+        pool = content_words(f"{ctx.chunk.title} {ctx.chunk.text}")
+        best = max(best, sum(idf(w) for w in words & pool) / total)
+    return best
+
+
+# --- the decision -------------------------------------------------------------------------
+#: Features the decision reads: retrieval relevance, term coverage, and (when the backend gives
+#: token probabilities) the model's own probability that it will answer rather than write the sentinel.
+FEATURES = ("relevance", "coverage", "model")
+
+
+def answerable(scores: dict[str, float], weights: dict[str, float], min_relevance: float,
+               min_coverage: float) -> bool:
+    """Answer or refuse, from scores.
+
+    With weights calibrated for this backend and model (``calibration.json``, fitted on the tuning
+    parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
+    probability entering as its log-odds. Without them: the two thresholds from the settings.
+    """
+    if weights and all(f in scores for f in FEATURES if f in weights):
+        return _z(scores, weights) >= 0
+    return scores["relevance"] >= min_relevance and scores["coverage"] >= min_coverage
+
+
+def _z(scores: dict[str, float], weights: dict[str, float]) -> float:
+    z = weights.get("bias", 0.0)
+    for name in FEATURES:
+        if name in weights and name in scores:
+            z += weights[name] * (_logit(scores[name]) if name == "model" else scores[name])
+    return z
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def fit_answerability(rows: list[tuple[dict[str, float], bool]], features: Sequence[str],
+                      l2: float = 0.01, steps: int = 3000, lr: float = 0.5) -> dict[str, float]:
+    """Logistic regression (answerable or not) over ``features``, fitted by gradient descent.
+
+    Classes are weighted equally, so a set with few unanswerable questions still teaches refusal.
+    """
+    if not rows:
+        return {}
+    x = np.array([[(_logit(r[f]) if f == "model" else r[f]) for f in features] for r, _ in rows], dtype=float)
+    y = np.array([1.0 if ok else 0.0 for _, ok in rows])
+    pos = max(y.sum(), 1.0)
+    neg = max(len(y) - y.sum(), 1.0)
+    sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    xs = (x - mean) / std
+    w = np.zeros(xs.shape[1])
+    b = 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(xs @ w + b)))
+        g = (p - y) * sample_w
+        w -= lr * (xs.T @ g / len(y) + l2 * w)
+        b -= lr * g.mean()
+    # back to raw feature units
+    raw_w = w / std
+    out = {f: float(v) for f, v in zip(features, raw_w, strict=True)}
+    out["bias"] = float(b - (raw_w * mean).sum())
+    return out
+
+
+_YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might|must)\b",
+                     re.IGNORECASE)
+
+
+def is_yes_no(question: str) -> bool:
+    """A question a verdict (yes/no/maybe) answers: it opens with an auxiliary verb ("Does X improve Y?")."""
+    return bool(_YES_NO.match(question))

@@ -1,0 +1,121 @@
+"""Checks on one answer sentence beyond "is it similar to what it cites": hedges and attribution.
+
+A small model asked about something the passages lack often writes a hedge ("… is not
+specified in the given passage") and cites the passage anyway; such a sentence states what
+the papers do NOT say, so it never counts as a supported claim. A sentence can also be
+similar to the passage it cites and still be wrong about who did what: a number taken from
+one paper and given to another paper's method. Those are attribution errors: a number the
+cited passages do not hold, or a named method/model that only other passages mention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from paperqa_local.text_rules import LOOSE_MARKER, content_words, numbers
+
+_PLACE = r"(?:in|by|within|from)\s+(?:the\s+)?(?:given\s+|provided\s+|above\s+|cited\s+)?(?:passages?|context|texts?|abstracts?|papers?|sources?|excerpts?|information)"
+_HEDGE = re.compile(
+    r"\b(?:is|are|was|were|has|have)\s+(?:not|n't)\s+(?:been\s+)?(?:explicitly\s+|directly\s+|clearly\s+)?"
+    r"(?:specified|mentioned|stated|provided|given|reported|described|discussed|included|detailed|disclosed|available)\b"
+    rf"|\b(?:does|do|did)\s+not\s+(?:explicitly\s+|directly\s+)?(?:specify|mention|state|provide|report|describe|say|include|give|discuss|contain)\b"
+    rf"|\bno\s+(?:specific\s+|explicit\s+|further\s+)?(?:information|details?|mention)\b"
+    rf"|\bnot\s+(?:possible|able)\s+to\s+(?:determine|tell|say)\b|\bcannot\s+be\s+determined\b"
+    rf"|\b(?:unclear|unknown)\s+{_PLACE}|\bthe\s+passages?\s+only\s+(?:mention|describe|discuss|state)s?\b",
+    re.IGNORECASE,
+)
+_VERDICT = re.compile(r"^\W*(?:yes|no|maybe)\b", re.IGNORECASE)
+_VERDICT_WORDS = frozenset({"yes", "no", "maybe"})
+# Names of methods, models and datasets: an inner capital or digit (ConvNeXt, SN-Netv2, ResNet-50), an acronym,
+# or a run of capitalised words ("Moment Probing").
+_NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[A-Z]{2,}[a-z0-9]*(?:-[A-Za-z0-9]+)*"
+                   r"|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+_OPENERS = frozenset("the this these that those a an in on for with by our we it its their".split())
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Why a sentence is not rightly attributed to what it cites ("" when it is)."""
+
+    missing_numbers: tuple[str, ...] = ()
+    foreign_names: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing_numbers or self.foreign_names)
+
+    def reason(self) -> str:
+        bits = []
+        if self.missing_numbers:
+            bits.append("numbers not in the cited passages: " + ", ".join(self.missing_numbers))
+        if self.foreign_names:
+            bits.append("names only other passages mention: " + ", ".join(self.foreign_names))
+        return "; ".join(bits)
+
+
+def is_hedge(sentence: str) -> bool:
+    """True when the sentence says what the passages do not state instead of stating something."""
+    return bool(_HEDGE.search(sentence))
+
+
+def names(text: str) -> set[str]:
+    """Method/model/dataset-like names in ``text``, lower-cased (a leading "The"/"In"... is not part of one)."""
+    out = set()
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        while len(words) > 1 and words[0].lower() in _OPENERS:
+            words = words[1:]
+        if len(words) > 1 or not words[0][:1].isupper() or not words[0][1:].islower():
+            out.add(" ".join(words).lower())
+    return out
+
+
+def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], question: str = "") -> Attribution:
+    """Check that the sentence's numbers and names come from the passages it cites.
+
+    ``cited``/``others``: the cited passages' texts (titles included) and the other passages'.
+    A number counts when a cited passage or the question holds it; a name fails only when it is
+    absent from the cited passages and the question but present in another passage (taken from
+    the wrong paper).
+    """
+    sentence = LOOSE_MARKER.sub("", sentence)
+    allowed_numbers = numbers(question).union(*(numbers(p) for p in cited))
+    missing = sorted(numbers(sentence) - allowed_numbers)
+    own = names(question).union(*(names(p) for p in cited))
+    cited_text = " ".join(cited).lower()
+    elsewhere = " ".join(others).lower()
+    foreign = sorted(n for n in names(sentence) - own if n not in cited_text and n in elsewhere)
+    return Attribution(tuple(missing), tuple(foreign))
+
+
+def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,
+                  question_words: frozenset[str] = frozenset()) -> float:
+    """How well the cited passages back the sentence, 0..1 (numbers and names are ``attribution``'s job).
+
+    Only what the sentence adds to the question counts for the word overlap: a small model
+    asked about something the papers lack tends to restate the question and cite a passage,
+    and those words match the passage without being supported by it. A yes/no/maybe verdict
+    that restates a yes/no question is the exception: it asserts the question's claim, so all
+    of its words must be found in the passages.
+    """
+    if not passages:
+        return 0.0
+    cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
+    pool = set().union(*(content_words(p) for p in passages))
+    words = content_words(sentence)
+    verdict = bool(_VERDICT.match(sentence))
+    if verdict:
+        words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
+    novel = words - question_words
+    if not novel:
+        if not (verdict and words):  # nothing beyond the question itself: not an answer
+            return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
+        # "Yes, <the question's claim>" answers a yes/no question: the passages must hold the whole claim
+        novel = words
+    lexical = len(novel & pool) / len(novel)
+    score = 0.5 * max(cos, 0.0) + 0.5 * lexical
+    return round(min(score, 1.0), 4)

@@ -1,0 +1,139 @@
+"""Calibrate the scored decisions on a tuning run's items, never on held-out ones.
+
+``paperqa-local eval calibrate KIND --items RUN/items.jsonl [...]`` reads the items ``--split tune``
+runs wrote and records what it fits in ``calibration.json`` (``verdicts.save_calibration``),
+under the model the items name:
+
+- ``verify`` (SciFact items): per-label offsets on the model's SUPPORT/CONTRADICT/NEI
+  log-probabilities (``verdicts.fit_offsets``); for a backend without probabilities
+  (extractive), the evidence-similarity ``threshold`` above which it says SUPPORT;
+- ``verdict`` (PubMedQA items): offsets on the yes/no/maybe log-probabilities of ``answer.verdict``;
+- ``answerability`` (seeds or PubMedQA items): the logistic answer-or-refuse weights over
+  relevance, coverage and, when present, the model's probability (``answerability.fit_answerability``).
+
+Every row must say ``"split": "tune"``: a file with held-out (or unmarked) rows is refused, so
+the held-out figures stay honest. Accuracy on the tune rows before (as the run decided) and
+after (with the fitted values) is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from paperqa_local.answerability import answerable, fit_answerability
+from paperqa_local.errors import PaperQAError
+from paperqa_local.evaluation.splits import TUNE
+from paperqa_local.evaluation.verify_eval import read_items
+from paperqa_local.evaluation.verify_metrics import NEI
+from paperqa_local.settings import Settings
+from paperqa_local.verdicts import CALIBRATION_FILE, calibration, decide, fit_offsets, save_calibration
+
+KINDS = ("verify", "verdict", "answerability")
+Row = dict[str, Any]
+
+
+def tune_rows(items: str | Path, kind: str) -> list[Row]:
+    """The answered rows of a tuning run's items file (latest per id); refuses any other part."""
+    path = Path(items).expanduser()
+    if not path.is_file():
+        raise PaperQAError(f"{path}: items file not found")
+    latest = {r["id"]: r for r in read_items(path) if "id" in r}
+    rows = [r for r in latest.values() if not r.get("error")]
+    if not rows:
+        raise PaperQAError(f"{path}: no answered items")
+    held = [r["id"] for r in latest.values() if r.get("split") != TUNE]
+    if held:
+        raise PaperQAError(f"{path}: {len(held)} item(s) are not from the tune part (e.g. {held[0]!r}, split "
+                           f"{latest[held[0]].get('split')!r}); calibrate only on a run with --split tune")
+    needed = "claim" if kind == "verify" else "question"
+    if any(needed not in r for r in rows):
+        raise PaperQAError(f"{path}: not {'verify' if kind == 'verify' else 'qa'} items ({kind} needs rows with "
+                           f"'{needed}')")
+    return rows
+
+
+def calibrate(kind: str, items: str | Path | Sequence[str | Path], *, settings: Settings | None = None,
+              path: Path = CALIBRATION_FILE) -> dict[str, Any]:
+    """Fit ``kind`` on the items' tune rows, save it under their model, and report accuracy before/after.
+
+    ``items``: one items file or several (say, the seeds and PubMedQA tune runs of one model, for answerability).
+    """
+    if kind not in KINDS:
+        raise PaperQAError(f"calibrate: KIND must be one of {', '.join(KINDS)} (got {kind!r})")
+    files = [items] if isinstance(items, (str, Path)) else list(items)
+    rows = [r for file in files for r in tune_rows(file, kind)]
+    models = sorted({str(r.get("model") or "") for r in rows})
+    if len(models) != 1 or not models[0]:
+        raise PaperQAError(f"{', '.join(map(str, files))}: items must come from one model "
+                           f"(found {', '.join(models) or 'none'})")
+    model = models[0]
+    fit: Callable[..., tuple[dict[str, float], list[tuple[bool, bool]]]] = _FITS[kind]
+    values, outcomes = fit(rows, settings or Settings(), calibration(kind, model, path))
+    save_calibration(kind, model, values, path)
+    n = len(outcomes)
+    return {"kind": kind, "model": model, "items": [str(f) for f in files], "rows": n, "values": calibration(kind, model, path),
+            "accuracy_before": round(sum(b for b, _ in outcomes) / n, 4),
+            "accuracy_after": round(sum(a for _, a in outcomes) / n, 4), "calibration_file": str(path)}
+
+
+# ----------------------------------------------------------------------------- fits
+# Each returns (values to save, [(right before, right after) per row scored]).
+def _fit_verify(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+    if any(r.get("logprobs") for r in rows):
+        offsets = fit_offsets([(r["logprobs"], r["label_gold"]) for r in rows if r.get("logprobs")])
+        return offsets, [(r["label_pred"] == r["label_gold"],
+                          (decide(r["logprobs"], offsets).label if r.get("logprobs") else r["label_pred"])
+                          == r["label_gold"]) for r in rows]
+    scored = [(float(r.get("probabilities", {}).get("similarity", 0.0)), r["label_gold"]) for r in rows]
+    threshold = fit_threshold(scored)
+    return {"threshold": threshold}, [(r["label_pred"] == g, ("SUPPORT" if s >= threshold else NEI) == g)
+                                      for r, (s, g) in zip(rows, scored, strict=True)]
+
+
+def _fit_verdict(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+    scored = [r for r in rows if r.get("label_gold") and (r.get("verdict") or {}).get("logprobs")]
+    if not scored:
+        raise PaperQAError("verdict: no item has a scored verdict (answer.verdict with logprobs); run PubMedQA "
+                           "with a backend that gives token probabilities (llm = local)")
+    offsets = fit_offsets([(r["verdict"]["logprobs"], r["label_gold"]) for r in scored])
+    return offsets, [(r["verdict"]["label"] == r["label_gold"],
+                      decide(r["verdict"]["logprobs"], offsets).label == r["label_gold"]) for r in scored]
+
+
+def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+    scored = [r for r in rows if {"relevance", "coverage"} <= set(r.get("answerability") or {})]
+    if len({bool(r["answerable"]) for r in scored}) < 2:
+        raise PaperQAError("answerability: the items need both answerable and unanswerable questions with "
+                           "answerability scores (PubMedQA alone has no unanswerable ones: use the seeds items)")
+    features = ["relevance", "coverage"] + (["model"] if any("model" in r["answerability"] for r in scored) else [])
+    # questions below the relevance gate have no model score: they keep the threshold rule, as in the product
+    weights = fit_answerability([(r["answerability"], bool(r["answerable"])) for r in scored
+                                 if all(f in r["answerability"] for f in features)], features)
+
+    def decision(r: Row, w: dict[str, float]) -> bool:
+        return answerable(r["answerability"], w, settings.min_relevance, settings.min_coverage)
+
+    return weights, [(decision(r, old) == bool(r["answerable"]), decision(r, weights) == bool(r["answerable"]))
+                     for r in scored]
+
+
+_FITS = {"verify": _fit_verify, "verdict": _fit_verdict, "answerability": _fit_answerability}
+
+
+def fit_threshold(scored: list[tuple[float, str]], positive: str = "SUPPORT", negative: str = NEI) -> float:
+    """The similarity threshold (``>=`` says ``positive``) with the best accuracy on (score, gold) pairs.
+
+    Candidates are the midpoints between neighbouring scores (and just outside them); ties go to the
+    lowest. Labels other than the two (CONTRADICT for a backend that cannot say it) are wrong either way.
+    """
+    values = sorted({s for s, _ in scored})
+    if not values:
+        return 0.0
+    candidates = [values[0] - 1e-3, *((a + b) / 2 for a, b in zip(values, values[1:], strict=False)), values[-1] + 1e-3]
+
+    def right(t: float) -> int:
+        return sum((s >= t and g == positive) or (s < t and g == negative) for s, g in scored)
+
+    return round(max(candidates, key=lambda t: (right(t), -t)), 4)

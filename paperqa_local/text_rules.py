@@ -1,0 +1,74 @@
+"""The one home of the text rules: sentences, content words, numbers, citation markers, the lexical blend.
+
+Evidence selection, answer checking, the extractive backend, the metrics and the UI all read
+text the same way, so a rule changed here changes everywhere at once. A regex sentence
+splitter is enough for abstracts and model answers, and is ~100x faster than a statistical
+one on the hot path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Set
+
+import numpy as np
+
+# --- citation markers ---------------------------------------------------------------------
+_SEP = r"[,;–-]"  # between numbers in one marker: [1, 2], [1; 2], [1-3], [1–3]
+#: One canonical marker ``[n]`` (what ``answer.parse_markers`` writes); group 1 is the number.
+MARKER = re.compile(r"\[(\d+)\]")
+#: A marker as written in prose: ``[1]``, ``[1, 2]``, ``[1-3]``.
+MARKER_GROUP = re.compile(rf"\[\d+(?:\s*{_SEP}\s*\d+)*\]")
+#: A marker as small models write it (inner spaces, "and", leading space); group 1 is the number list.
+LOOSE_MARKER = re.compile(rf"\s*\[(\s*\d+(?:\s*(?:{_SEP}|and)\s*\d+)*\s*)\]")
+
+# --- sentences and words --------------------------------------------------------------------
+_ABBREV = r"(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bFig)(?<!\bEq)(?<!\bvs)(?<!\bcf)(?<!\bapprox)(?<!\bSec)(?<!\bNo)"
+_SENT_END = re.compile(_ABBREV + rf"(?<=[.!?])(?:\s*{MARKER_GROUP.pattern})*\s+(?=[\"'(\[]?[A-Z0-9])")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|\d+(?:\.\d+)?%?")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+STOPWORDS = frozenset(
+    """a an the and or but if of to in on for with by from as at into over under about than then that this these
+    those it its is are was were be been being has have had do does did can could should would may might will
+    shall we our they their he she his her you your i me my not no nor so such which who whom whose what when
+    where why how all any both each few more most other some only own same too very also via using use used
+    based paper propose proposed show shows shown method methods approach results work new between while""".split()
+)
+
+#: Weight of question-word overlap added to a sentence's cosine when ranking evidence sentences.
+LEXICAL_WEIGHT = 0.15
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping trailing citation markers with their sentence."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if not text:
+        return []
+    return [s.strip() for s in _SENT_END.split(text) if s.strip()]
+
+
+def content_words(text: str, min_len: int = 2) -> set[str]:
+    """Lower-cased words that carry meaning: stopwords and tokens shorter than ``min_len`` dropped."""
+    return {w.lower() for w in _WORD.findall(text) if w.lower() not in STOPWORDS and len(w) >= min_len}
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, without thousands separators (so 1,000 == 1000)."""
+    return {n.replace(",", "") for n in _NUMBER.findall(text)}
+
+
+def lexical_overlap(question_words: Set[str], sentence: str) -> float:
+    """Share of the question's content words found in ``sentence`` (0 when the question has none)."""
+    if not question_words:
+        return 0.0
+    return len(question_words & content_words(sentence)) / len(question_words)
+
+
+def blend(cosines: np.ndarray, question_words: Set[str], sentences: Iterable[str]) -> np.ndarray:
+    """Sentence scores: cosine to the question plus ``LEXICAL_WEIGHT`` x word overlap.
+
+    The overlap rescues sentences that name the question's rare terms but embed loosely.
+    """
+    lexical = np.array([lexical_overlap(question_words, s) for s in sentences])
+    return cosines + LEXICAL_WEIGHT * lexical

@@ -1,0 +1,75 @@
+"""Scored decisions and sentence checks: the logic behind verdicts, hedges and attribution (no model)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from paperqa_local.claim_checks import attribution, is_hedge, names
+from paperqa_local.verdicts import calibration, decide, fit_offsets, save_calibration
+
+
+def lp(**probs: float) -> dict[str, float]:
+    return {k: math.log(v) for k, v in probs.items()}
+
+
+def test_decide_takes_the_most_probable_option_after_offsets() -> None:
+    assert decide(lp(yes=0.6, no=0.3, maybe=0.1)).label == "yes"
+    shifted = decide(lp(yes=0.6, no=0.3, maybe=0.1), {"no": math.log(3)})
+    assert shifted.label == "no"
+    assert abs(sum(shifted.probabilities.values()) - 1) < 1e-9
+
+
+def test_offsets_remove_a_models_yes_bias() -> None:
+    # a model that leans "yes": the gold "no" items still have relatively more "no" mass
+    rows = [(lp(yes=0.7, no=0.3), "yes")] * 5 + [(lp(yes=0.55, no=0.45), "no")] * 5
+    assert sum(decide(r).label == g for r, g in rows) == 5  # always "yes"
+    offsets = fit_offsets(rows)
+    assert sum(decide(r, offsets).label == g for r, g in rows) == 10
+
+
+def test_calibration_round_trip(tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    save_calibration("verdict", "m", {"yes": 0.0, "no": 0.5}, path)
+    assert calibration("verdict", "m", path) == {"yes": 0.0, "no": 0.5}
+    assert calibration("verdict", "other", path) == {}
+    assert json.loads(path.read_text())["verdict"]["m"]["no"] == 0.5
+
+
+def test_hedges_are_recognised() -> None:
+    for hedge in (
+        "The learning rate schedule was not specified in the given passage.",
+        "The passage does not mention the number of epochs [1].",
+        "The passages only mention that ConvNeXt was pre-trained on ImageNet-22K.",
+        "There is no information about the batch size in the passages.",
+    ):
+        assert is_hedge(hedge), hedge
+    for claim in (
+        "FFCV trains ResNet-50 on ImageNet to 75% in 20 minutes [1].",
+        "The model was trained for 300 epochs with a cosine schedule [2].",
+        "Pruning does not hurt accuracy on ImageNet [1].",
+    ):
+        assert not is_hedge(claim), claim
+
+
+def test_names_are_method_like_words() -> None:
+    assert names("SN-Netv2 beats ConvNeXt and ResNet-50 on ImageNet, says the FFCV team.") >= {
+        "sn-netv2", "convnext", "resnet-50", "imagenet", "ffcv"}
+    assert "the" not in names("The model")
+
+
+def test_a_number_the_cited_passage_lacks_fails_attribution() -> None:
+    cited = ["MEAL V2. Our method reaches 80.67% top-1 with a vanilla ResNet-50."]
+    good = attribution("MEAL V2 reaches 80.67% top-1 accuracy [1].", cited, [])
+    bad = attribution("MEAL V2 reaches 80.4% top-1 accuracy [1].", cited, [])
+    assert good.ok and not bad.ok and bad.missing_numbers == ("80.4",)
+
+
+def test_a_method_from_another_passage_fails_attribution() -> None:
+    cited = ["FFCV. FFCV trains an ImageNet ResNet-50 to 75% in 20 minutes on one machine."]
+    others = ["Training data-efficient image transformers. DeiT reaches 83.1% on ImageNet without extra data."]
+    wrong = attribution("DeiT trains ResNet-50 to 75% in 20 minutes [1].", cited, others)
+    assert not wrong.ok and wrong.foreign_names == ("deit",)
+    right = attribution("FFCV trains ResNet-50 to 75% in 20 minutes [1].", cited, others)
+    assert right.ok

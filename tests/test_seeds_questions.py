@@ -1,0 +1,77 @@
+"""The project's own question set (evals/seeds_qa.jsonl) stays valid against the seed papers it is about.
+
+Every gold title must be a real seed paper and every key fact must be quotable from a gold abstract, or the
+eval would score answers against facts nobody can find. The held-out split must stay large and must not share
+papers with the tuning split, or settings chosen on "tune" would leak into the figures reported for "heldout".
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from paperqa_local.readers import read_path
+
+from conftest import ROOT, SEEDS
+
+QUESTIONS = ROOT / "evals" / "seeds_qa.jsonl"
+SPLITS = {"tune", "heldout"}
+TYPES = {"single", "multi", "unanswerable", "paraphrase", "followup"}
+
+
+def _rows() -> list[dict[str, Any]]:
+    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+ROWS = _rows()
+
+
+@pytest.fixture(scope="module")
+def seed_texts() -> dict[str, str]:
+    """Title -> lower-cased abstract for every paper in seeds/ (a title listed twice keeps both texts)."""
+    texts: dict[str, list[str]] = {}
+    for path in sorted(Path(SEEDS).glob("*.txt")):
+        for paper in read_path(path):
+            texts.setdefault(paper.title, []).append(paper.text.lower())
+    return {title: "\n".join(parts) for title, parts in texts.items()}
+
+
+def test_size_splits_and_ids() -> None:
+    assert len(ROWS) >= 150
+    splits = Counter(row.get("split") for row in ROWS)
+    assert set(splits) <= SPLITS, splits
+    assert splits["heldout"] >= 50
+    ids = Counter(row["id"] for row in ROWS)
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert {row["type"] for row in ROWS} <= TYPES
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_row_is_grounded_in_the_seeds(row: dict[str, Any], seed_texts: dict[str, str]) -> None:
+    assert row["question"].strip()
+    if not row["answerable"] or row["type"] == "unanswerable":
+        assert row["type"] == "unanswerable" and not row["answerable"]
+        assert row["gold_titles"] == [] and row["key_facts"] == []
+        return
+    assert row["gold_titles"], "an answerable question needs a gold paper"
+    missing = [t for t in row["gold_titles"] if t not in seed_texts]
+    assert missing == [], f"gold titles not in seeds/: {missing}"
+    gold = [seed_texts[t] for t in row["gold_titles"]]
+    absent = [f for f in row["key_facts"] if not any(f.lower() in text for text in gold)]
+    assert absent == [], f"key facts not in any gold abstract: {absent}"
+    if row["type"] == "followup":
+        history = row.get("history")
+        assert history and all(len(turn) == 2 and all(str(x).strip() for x in turn) for turn in history)
+
+
+def test_heldout_papers_are_not_tuning_papers() -> None:
+    """No paper behind a held-out question may appear in a tuning question: tuning must not see held-out papers."""
+    by_split: dict[str, set[str]] = {s: set() for s in SPLITS}
+    for row in ROWS:
+        by_split[row["split"]].update(row["gold_titles"])
+    assert by_split["tune"] & by_split["heldout"] == set()
