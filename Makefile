@@ -27,6 +27,7 @@ $(STAMP): pyproject.toml
 models: $(STAMP)
 	$(CLI) models install qwen2.5-coder-1.5b-instruct-q4_k_m
 	$(CLI) models install qwen2.5-coder-0.5b-instruct-q4_k_m
+	$(CLI) models build-onnx
 
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }

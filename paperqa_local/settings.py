@@ -105,7 +105,7 @@ class Settings(BaseModel):
     min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
-    cite_grammar: bool = Field(True, description="Local model: a grammar lets it write only sentences that end in markers of the given passages")
+    cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
 
     # --- language model --------------------------------------------------

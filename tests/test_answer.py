@@ -78,6 +78,10 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
                           0.45)
     assert answer.text == "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [1]."
     assert keep_subject("[1][2] FFCV is fast.", {1: contexts[0]}) == "FFCV is fast [1][2]."
+    # a marker used as a noun gets the paper's name beside it, so the sentence says who did it
+    named = build_answer("q", "The method in [1] trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes.",
+                         contexts, embed, 0.45)
+    assert named.text.startswith("The method in FFCV [1] trains") and not named.cannot_answer
 
 
 def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:

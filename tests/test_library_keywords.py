@@ -77,7 +77,7 @@ def test_keyword_rows_follow_every_change(library) -> None:
     assert library.bm25_search("naïve_x β2", 5)[0].chunk.paper_id == "doc4"  # words unicode61 would split
     assert library.bm25_search("the and of", 5) == []  # stopwords only
     report = library.add_papers(_papers(extra="Zanzibarite was found in the wetland."), progress=False)
-    assert (report.added, report.removed) == (1, 1)  # doc0 -> doc0b
+    assert (report.added, report.updated, report.removed) == (0, 1, 0)  # doc0 -> doc0b
     assert_in_step(library)
     assert library.bm25_search("zanzibarite wetland", 1)[0].chunk.paper_id == "doc0b"
     library.add_papers(_papers(3), progress=False)  # doc3, doc4 leave the source
@@ -144,7 +144,7 @@ def test_older_library_is_migrated_on_open(library, tmp_path) -> None:
         hits = retriever.retrieve("Where do grey herons hunt fish?", Settings.load(home=settings.home), k=3)
         assert hits[0].chunk.paper_id == "doc0" and embedder.texts
         report = again.add_papers(_papers(extra="New words arrive."), progress=False)  # incremental after migrating
-        assert (report.added, report.removed) == (1, 1)
+        assert (report.added, report.updated, report.removed) == (0, 1, 0)
         assert_in_step(again, sentences=False)
     finally:
         again.close()
@@ -161,8 +161,8 @@ def test_sentence_vectors_prefer_stored_rows() -> None:
 
     a, b = chunk("a", "Herons hunt fish. They nest."), chunk("b", "Basalt cracks. Columns form.")
     groups = [chunk_sentences(a.text), chunk_sentences(b.text)]
-    rows = {"a": (checksum(groups[0]), np.ones((2, DIM), np.float32)),  # made from these sentences
-            "b": (checksum(["Other sentences.", "Columns form."]), np.ones((2, DIM), np.float32))}  # stale
+    rows = {a.id: (checksum(groups[0]), np.ones((2, DIM), np.float32)),  # made from these sentences
+            b.id: (checksum(["Other sentences.", "Columns form."]), np.ones((2, DIM), np.float32))}  # stale
     vectors = SentenceVectors(counting, stored=lambda ids: {i: rows[i] for i in ids if i in rows})
     got = vectors.for_chunks([a, b], groups)
     assert np.array_equal(got[0], np.ones((2, DIM))) and np.allclose(got[1], embed(groups[1]))

@@ -79,6 +79,7 @@ def test_quoted_span(question: str, span: str | None) -> None:
     ("Where is the term 'sparse routing' defined?", "sparse routing"),
     ("Which page defines the reflective decoder?", "reflective decoder"),
     ("Where do the authors define “recall at ten” in the paper?", "recall at ten"),
+    ("Where is the loss defined in terms of the margin?", "loss"),
     ("What is vortex dropout?", None),
 ])
 def test_defined_term(question: str, term: str | None) -> None:
@@ -143,9 +144,10 @@ def test_find_quote_gives_the_page_of_a_pdf_passage(qa) -> None:
     chunk = next(c for c in qa.all_chunks() if c.page == 2 and c.section == "3.1 Routing Function")
     words = chunk.text.split()[3:13]
     typed = " ".join(words).upper().replace("FI", "\ufb01")  # as copied from a viewer: other case, ligatures
-    found = qa.find_quote(typed)
-    assert found and found[0].exact and found[0].chunk.id == chunk.id
-    assert found[0].chunk.page == 2 and found[0].where == "on p. 2 (§ 3.1 Routing Function)"
+    found = {m.chunk.id: m for m in qa.find_quote(typed)}
+    assert chunk.id in found and all(m.exact for m in found.values())
+    assert found[chunk.id].where == "on p. 2 (§ 3.1 Routing Function)"
+    assert normalise(found[chunk.id].excerpt)[0] == normalise(" ".join(words))[0]
 
 
 @pytest.mark.integration

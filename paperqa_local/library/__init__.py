@@ -190,6 +190,9 @@ class Library:
         start = time.perf_counter()
         items = attachments(list(entries), origin)
         current = {a.key for a in items}
+        bare = len(entries) - len({a.entry.key for a in items})
+        if bare:
+            log.info("%s: %d of %d entries have no PDF / text attachment to index", origin, bare, len(entries))
         report = IndexReport(files=len(items))
         with self._writing():
             self._recover()

@@ -8,12 +8,17 @@ reject the option, a plain way to close the HTTP stream when the consumer stops 
 
 Only the configured endpoint is ever contacted; if it is unreachable we raise
 ``BackendUnavailable`` and never fall back to another backend.
+
+Requests run concurrently, at most ``openai_concurrency`` in flight per client (a semaphore held
+for a whole stream): the endpoint batches them (vLLM) or queues them itself (llama.cpp server).
+No other lock is taken here; only the in-process llama.cpp context (``local.py``) serialises.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Iterator
 from functools import cached_property
@@ -37,7 +42,8 @@ class OpenAICompatibleLLM(LLM):
     name = "openai"
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, concurrency: int = 8) -> None:
+        self._local = threading.local()  # usage and timings per thread: concurrent streams share this client
         super().__init__()
         try:
             import openai
@@ -51,12 +57,15 @@ class OpenAICompatibleLLM(LLM):
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or PLACEHOLDER_KEY, timeout=timeout,
                                      max_retries=1)
         self._usage_option = True  # ask for the usage chunk until the server refuses it
-        self.last_timings: dict[str, float] = {}
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, held per stream
+        self.last_timings = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OpenAICompatibleLLM:
         return cls(settings.openai_base_url, settings.openai_model, api_key=os.environ.get(settings.openai_api_key_env),
-                   api_key_env=settings.openai_api_key_env, timeout=settings.openai_timeout)
+                   api_key_env=settings.openai_api_key_env, timeout=settings.openai_timeout,
+                   concurrency=settings.openai_concurrency)
 
     def check(self) -> None:
         """Fail fast if nothing answers at the endpoint; HTTP errors other than auth mean it is up."""
@@ -67,6 +76,24 @@ class OpenAICompatibleLLM(LLM):
             raise self._error(err) from None
         except self._openai.APIStatusError as err:
             log.debug("%s/models answered %s; assuming the endpoint is up", self.base_url, err.status_code)
+
+    @property
+    def last_usage(self) -> dict[str, int]:
+        """Usage of the last stream this thread ran (each thread its own: streams run concurrently)."""
+        return getattr(self._local, "usage", {"prompt_tokens": 0, "completion_tokens": 0})
+
+    @last_usage.setter
+    def last_usage(self, value: dict[str, int]) -> None:
+        self._local.usage = value
+
+    @property
+    def last_timings(self) -> dict[str, float]:
+        """Timings of the last stream this thread ran."""
+        return getattr(self._local, "timings", {})
+
+    @last_timings.setter
+    def last_timings(self, value: dict[str, float]) -> None:
+        self._local.timings = value
 
     @cached_property
     def _encoding(self) -> Any:
@@ -110,8 +137,14 @@ class OpenAICompatibleLLM(LLM):
         return self._client.chat.completions.create(**kwargs)
 
     def _generate(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
+        with self._slots:  # released when the stream ends, fails or is closed
+            yield from self._generate_unbounded(messages, max_tokens, temperature, stop)
+
+    def _generate_unbounded(self, messages: list[Message], max_tokens: int, temperature: float,
+                            stop: list[str]) -> Iterator[str]:
         start = time.perf_counter()
-        self.last_timings = {}
+        timings: dict[str, float] = {}  # set on this thread when the stream ends (a consumer may switch threads)
+        self.last_timings = timings
         self.last_usage = {"prompt_tokens": 0, "completion_tokens": 0}
         parts: list[str] = []
         server_usage = None
@@ -127,14 +160,15 @@ class OpenAICompatibleLLM(LLM):
                     piece = choice.delta.content if choice.delta else None
                     if piece:
                         if not parts:
-                            self.last_timings["first_token_s"] = time.perf_counter() - start
+                            timings["first_token_s"] = time.perf_counter() - start
                         parts.append(piece)
                         yield piece
         except self._openai.OpenAIError as err:
             raise self._error(err) from None
         finally:
             stream.close()  # stops the server generating when the consumer closes us early
-            self.last_timings["total_s"] = time.perf_counter() - start
+            timings["total_s"] = time.perf_counter() - start
+            self.last_timings = timings
             if server_usage is not None:
                 self.last_usage = {"prompt_tokens": server_usage.prompt_tokens or 0,
                                    "completion_tokens": server_usage.completion_tokens or 0}

@@ -161,7 +161,7 @@ def launch(qa: Any, host: str = "127.0.0.1", port: int = 7860, auth: tuple[str, 
            prevent_thread_lock: bool = False, quiet: bool = True) -> gr.Blocks:
     """Serve the UI (queue on, upload cap, library home never served as files)."""
     demo = build_app(qa)
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=qa.settings.ui_concurrency)  # 1 for llama.cpp, openai_concurrency for an endpoint
     demo.launch(
         server_name=host, server_port=port, auth=auth, prevent_thread_lock=prevent_thread_lock, quiet=quiet,
         share=False, inbrowser=False, show_error=True, theme=THEME, css=CSS, head=HEAD,

@@ -1,0 +1,174 @@
+"""Embedding throughput per backend, and concurrent against sequential ``openai`` questions.
+
+``python -m paperqa_local.embeddings.bench --beir ../shared/datasets/scifact`` measures, on the same
+texts: in-process torch, in-process ONNX int8, and the embeddings endpoint with 1 and 2 worker
+processes (the cores shared among them); then 20 questions against ``llama_cpp.server`` one at a
+time and all at once. Figures go to docs/results/embeddings.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from paperqa_local.embedding import Embedder
+from paperqa_local.settings import Settings
+
+
+def beir_texts(beir: Path, n: int) -> list[str]:
+    """The first ``n`` documents of a BEIR corpus, title and abstract, as the library embeds them."""
+    texts = []
+    with (beir / "corpus.jsonl").open(encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)
+            texts.append(f"{doc.get('title', '')}\n{doc['text']}".strip())
+            if len(texts) >= n:
+                break
+    return texts
+
+
+def embedding_throughput(texts: list[str], settings: Settings, repeats: int = 3) -> dict[str, Any]:
+    """Texts per second per backend on the same texts, the backends' runs interleaved (best and median of
+    ``repeats``), so a machine shared with other work weighs on all of them alike."""
+    import contextlib
+
+    from paperqa_local.embeddings.endpoint import EndpointEmbedder
+    from paperqa_local.embeddings.onnx import OnnxEmbedder
+    from paperqa_local.embeddings.server import embeddings_server
+
+    cores = os.cpu_count() or 1
+    batch = settings.embed_batch_size
+    with contextlib.ExitStack() as stack:
+        embedders: dict[str, Embedder] = {
+            "torch": Embedder(settings.embed_model, batch),
+            "onnx_int8": OnnxEmbedder(settings.embed_model, batch, models_path=settings.models_path, threads=cores),
+        }
+        for workers in (1, 2):
+            url = stack.enter_context(embeddings_server(settings, workers=workers))
+            # half-size batches, two in flight per worker: each worker always has the next one queued
+            embedders[f"endpoint_{workers}_worker"] = EndpointEmbedder(
+                settings.embed_model, max(1, batch // 2), base_url=url, concurrency=2 * workers)
+        for embedder in embedders.values():
+            embedder.embed(texts[:64])  # loaded, warm, every server worker started
+        runs: dict[str, list[float]] = {name: [] for name in embedders}
+        for _ in range(repeats):
+            for name, embedder in embedders.items():
+                start = time.perf_counter()
+                embedder.embed(texts)
+                runs[name].append(len(texts) / (time.perf_counter() - start))
+    out: dict[str, Any] = {"texts": len(texts), "batch_size": batch, "cores": cores, "repeats": repeats,
+                           "load_average_1m": round(os.getloadavg()[0], 1)}
+    for name, values in runs.items():
+        values.sort()
+        out[name] = {"best": round(values[-1], 1), "median": round(values[len(values) // 2], 1)}
+    return out
+
+
+def dense_ndcg(beir: Path, embedder: Embedder, k: int = 10) -> dict[str, Any]:
+    """Dense-only nDCG@k of whole documents (title and abstract) ranked by cosine: what int8 weights could
+    change, without the library's chunking and fusion around it."""
+    import numpy as np
+
+    from paperqa_local.evaluation.datasets import load_beir
+    from paperqa_local.evaluation.metrics import ndcg_at_k
+
+    data = load_beir(beir)
+    ids = list(data.corpus)
+    start = time.perf_counter()
+    docs = embedder.embed([f"{t}\n{x}".strip() for t, x in data.corpus.values()])
+    seconds = time.perf_counter() - start
+    qids = list(data.queries)
+    queries = embedder.embed([data.queries[q] for q in qids])
+    top = np.argsort(-(queries @ docs.T), axis=1)[:, :k]
+    scores = [ndcg_at_k([ids[j] for j in row], data.qrels[q], k) for q, row in zip(qids, top, strict=True)]
+    return {"ndcg@10": round(float(np.mean(scores)), 4), "queries": len(qids), "documents": len(ids),
+            "docs_per_s": round(len(ids) / seconds, 1)}
+
+
+@contextmanager
+def generation_server(model: Path, n_ctx: int = 2048) -> Iterator[str]:
+    """``llama_cpp.server`` that queues concurrent requests instead of cutting the running one short."""
+    from paperqa_local.evaluation.servers import HOST, free_port, stop_process, wait_for_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "fast",
+                             "--host", HOST, "--port", str(port), "--n_ctx", str(n_ctx), "--interrupt_requests",
+                             "False"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=180, proc=proc)
+        yield f"http://{HOST}:{port}/v1"
+    finally:
+        stop_process(proc)
+
+
+def concurrent_questions(home: Path, papers: list[Path], questions: list[str], model: Path,
+                         concurrency: int = 20, max_tokens: int = 32) -> dict[str, Any]:
+    """The same questions one at a time, then ``concurrency`` at once, against one ``llama_cpp.server``."""
+    from paperqa_local.pipeline import PaperQA
+
+    with generation_server(model) as url:
+        qa = PaperQA(home=home, llm="openai", openai_base_url=url, openai_model="fast", max_tokens=max_tokens,
+                     openai_concurrency=concurrency, k=3, evidence_budget=500)
+        qa.add(papers, progress=False)
+        qa.ask(questions[0])  # warm: model, query path, server
+        start = time.perf_counter()
+        for q in questions:
+            qa.ask(q)
+        sequential = time.perf_counter() - start
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            answers = list(pool.map(qa.ask, questions))
+        together = time.perf_counter() - start
+        qa.close()
+    return {"questions": len(questions), "concurrency": concurrency, "max_tokens": max_tokens,
+            "sequential_s": round(sequential, 1), "concurrent_s": round(together, 1),
+            "ratio": round(together / sequential, 2), "answers": sum(bool(a.text) for a in answers)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--beir", type=Path, required=True, help="BEIR corpus for the texts (SciFact)")
+    parser.add_argument("--texts", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--questions", type=Path, help="seeds_qa.jsonl: also time 20 openai questions")
+    parser.add_argument("--papers", type=Path, nargs="*", default=[], help="papers the questions are about")
+    parser.add_argument("--model", default="qwen2.5-coder-0.5b-instruct-q4_k_m", help="GGUF for llama_cpp.server")
+    parser.add_argument("--home", type=Path, default=Path("bench-output/embeddings-home"))
+    parser.add_argument("--out", type=Path, default=Path("bench-output/embeddings.json"))
+    parser.add_argument("--ndcg", action="store_true", help="only SciFact dense nDCG@10, torch against ONNX int8")
+    args = parser.parse_args(argv)
+    settings = Settings.load()
+    if args.ndcg:
+        from paperqa_local.embeddings.onnx import OnnxEmbedder
+
+        onnx = OnnxEmbedder(settings.embed_model, settings.embed_batch_size, models_path=settings.models_path)
+        for name, embedder in (("onnx_int8", onnx), ("torch", Embedder(settings.embed_model, settings.embed_batch_size))):
+            print(name, json.dumps(dense_ndcg(args.beir, embedder)), flush=True)
+        return 0
+    result: dict[str, Any] = {"embedding": embedding_throughput(beir_texts(args.beir, args.texts), settings,
+                                                                args.repeats)}
+    print(json.dumps(result, indent=2), flush=True)
+    if args.questions:
+        from paperqa_local.llms.models import resolve_model
+
+        rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+        questions = [r["question"] for r in rows[:20]]
+        result["questions"] = concurrent_questions(args.home, args.papers, questions,
+                                                   resolve_model(args.model, settings.models_path))
+        print(json.dumps(result["questions"], indent=2))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
