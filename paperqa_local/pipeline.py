@@ -18,6 +18,7 @@ from paperqa_local.answerability import answerable, is_yes_no, question_coverage
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
 from paperqa_local.embedding import Embedder
+from paperqa_local.embeddings import make_embedder
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evidence import Evidence, select_evidence
 from paperqa_local.library import Library, Subset
@@ -62,8 +63,8 @@ class PaperQA:
     def _open_library(self) -> None:
         s = self.settings
         given = self._given_embedder
-        self.embedder = given if given is not None and given.model_name == s.embed_model else Embedder(
-            s.embed_model, batch_size=s.embed_batch_size)
+        same = given is not None and given.model_name == s.embed_model and given.backend == s.embed_backend
+        self.embedder = given if same else make_embedder(s)
         self.sentence_vectors = SentenceVectors(self.embedder.embed, max_items=s.sentence_cache)
         self.library = Library(s, self.embedder)
         self.retriever = Retriever(self.library, self.embedder, self.sentence_vectors)

@@ -1,5 +1,5 @@
 """Cluster mode end to end: deploy/cluster.sh starts a `chroma run`, `paperqa-local serve-embeddings` and
-`python -m llama_cpp.server` (the 0.5B model) on free 127.0.0.1 ports; a library indexes seed papers
+`python -m llama_cpp.server` (the default 1.5B model) on free 127.0.0.1 ports; a library indexes seed papers
 through the embeddings server into the Chroma server and answers through the generation server, one
 question and then 20 at once.
 """
@@ -26,7 +26,7 @@ from conftest import MODELS_DIR, ROOT, SEEDS
 
 pytestmark = pytest.mark.integration
 
-FAST = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+DEFAULT_MODEL = Settings.model_fields["model"].default  # the product's default model, as a user would serve it
 SEED_FILE = SEEDS / "002_bb1c8db523e0ccea.txt"  # a Daily Papers listing: a title line, then its abstract line
 GOLD = ["FFCV: Accelerating", "DropBlock: A regularization", "Bag of Tricks for Image", "MEAL V2:", "SPAM: Spike-Aware"]
 QUESTIONS = [
@@ -59,7 +59,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PAPERQA_")}
     env.update({k: str(v) for k, v in ports.items()})
     env.update(HOST="127.0.0.1", DATA=str(data), BIN=str(Path(sys.executable).parent), LLM_ALIAS="fast",
-               LLM_MODEL=str(resolve_model(FAST, MODELS_DIR)), LLM_CTX="2048")
+               LLM_MODEL=str(resolve_model(DEFAULT_MODEL, MODELS_DIR)), LLM_CTX="4096")
     proc = subprocess.Popen(["bash", str(ROOT / "deploy" / "cluster.sh")], env=env, cwd=ROOT,
                             stdout=(data / "cluster.out").open("wb"), stderr=subprocess.STDOUT)
     try:
@@ -94,7 +94,7 @@ def test_cluster_indexes_and_answers_through_the_three_servers(cluster_qa: Paper
     assert stats["chunks"] == stats["vectors"] > 0, stats  # every chunk's vector is in the Chroma server
     question, gold = QUESTIONS[0]
     answer = cluster_qa.ask(question)
-    assert answer.backend == "openai" and not answer.cannot_answer, answer.text
+    assert answer.backend == "openai" and not answer.cannot_answer, (answer.raw_text, answer.sentences)
     assert any(gold in r.title for r in answer.references), (answer.text, [r.title for r in answer.references])
     assert answer.usage.get("completion_tokens", 0) > 0
 
@@ -105,7 +105,8 @@ def test_twenty_concurrent_questions_finish_without_errors(cluster_qa: PaperQA, 
     questions = [QUESTIONS[i % len(QUESTIONS)] for i in range(20)]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=20) as pool:
-        answers = list(pool.map(lambda q: cluster_qa.ask(q[0], max_tokens=16), questions))  # errors raise here
+        # short prompts and replies: the server answers one at a time on CPU, the point is 0 errors
+        answers = list(pool.map(lambda q: cluster_qa.ask(q[0], max_tokens=16, k=2, evidence_budget=250), questions))
     elapsed = time.perf_counter() - start
     assert len(answers) == 20 and all(a.backend == "openai" and a.text for a in answers)
     # each answer is its own: whole (not cut short by the next request) and about its own question

@@ -23,6 +23,8 @@ from typing import Any
 from paperqa_local.embedding import Embedder
 from paperqa_local.settings import Settings
 
+SLICE = 512  # documents embedded (and cached) at a time by ``dense_ndcg``
+
 
 def beir_texts(beir: Path, n: int) -> list[str]:
     """The first ``n`` documents of a BEIR corpus, title and abstract, as the library embeds them."""
@@ -73,7 +75,7 @@ def embedding_throughput(texts: list[str], settings: Settings, repeats: int = 3)
     return out
 
 
-def dense_ndcg(beir: Path, embedder: Embedder, k: int = 10) -> dict[str, Any]:
+def dense_ndcg(beir: Path, embedder: Embedder, k: int = 10, cache: Path | None = None) -> dict[str, Any]:
     """Dense-only nDCG@k of whole documents (title and abstract) ranked by cosine: what int8 weights could
     change, without the library's chunking and fusion around it."""
     import numpy as np
@@ -83,15 +85,28 @@ def dense_ndcg(beir: Path, embedder: Embedder, k: int = 10) -> dict[str, Any]:
 
     data = load_beir(beir)
     ids = list(data.corpus)
-    start = time.perf_counter()
-    docs = embedder.embed([f"{t}\n{x}".strip() for t, x in data.corpus.values()])
-    seconds = time.perf_counter() - start
+    texts = [f"{t}\n{x}".strip() for t, x in data.corpus.values()]
+    parts, seconds, done = [], 0.0, 0
+    for at in range(0, len(texts), SLICE):  # slices kept on disk: a long run that is stopped resumes
+        saved = cache / f"{embedder.backend}-{at}.npy" if cache else None
+        if saved is not None and saved.is_file():
+            parts.append(np.load(saved))
+            continue
+        start = time.perf_counter()
+        parts.append(embedder.embed(texts[at:at + SLICE]))
+        seconds += time.perf_counter() - start
+        done += len(parts[-1])
+        if saved is not None:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            np.save(saved, parts[-1])
+        print(f"{embedder.backend}: {at + len(parts[-1])}/{len(texts)} documents", file=sys.stderr, flush=True)
+    docs = np.concatenate(parts)
     qids = list(data.queries)
     queries = embedder.embed([data.queries[q] for q in qids])
     top = np.argsort(-(queries @ docs.T), axis=1)[:, :k]
     scores = [ndcg_at_k([ids[j] for j in row], data.qrels[q], k) for q, row in zip(qids, top, strict=True)]
     return {"ndcg@10": round(float(np.mean(scores)), 4), "queries": len(qids), "documents": len(ids),
-            "docs_per_s": round(len(ids) / seconds, 1)}
+            "docs_per_s": round(done / seconds, 1) if seconds else None}
 
 
 @contextmanager
@@ -152,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
         onnx = OnnxEmbedder(settings.embed_model, settings.embed_batch_size, models_path=settings.models_path)
         for name, embedder in (("onnx_int8", onnx), ("torch", Embedder(settings.embed_model, settings.embed_batch_size))):
-            print(name, json.dumps(dense_ndcg(args.beir, embedder)), flush=True)
+            print(name, json.dumps(dense_ndcg(args.beir, embedder, cache=args.out.parent / "ndcg-cache")), flush=True)
         return 0
     result: dict[str, Any] = {"embedding": embedding_throughput(beir_texts(args.beir, args.texts), settings,
                                                                 args.repeats)}
@@ -161,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         from paperqa_local.llms.models import resolve_model
 
         rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-        questions = [r["question"] for r in rows[:20]]
+        text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in args.papers)
+        # questions the papers answer: each one goes to the model (refusals from scores would not)
+        questions = [r["question"] for r in rows if r.get("answerable", True)
+                     and any(t in text for t in r.get("gold_titles", []))][:20]
         result["questions"] = concurrent_questions(args.home, args.papers, questions,
                                                    resolve_model(args.model, settings.models_path))
         print(json.dumps(result["questions"], indent=2))

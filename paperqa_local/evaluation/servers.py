@@ -88,6 +88,7 @@ def llama_cpp_server(model: Path, log_path: Path | None = None, n_ctx: int = 204
     OpenAI-compatible base URL (``.../v1``)."""
     port = free_port()
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", HOST,
-               "--port", str(port), "--n_ctx", str(n_ctx)] + (["--model_alias", alias] if alias else [])
+               "--port", str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]
+    command += ["--model_alias", alias] if alias else []  # not interrupted: concurrent requests each finish
     with _serve(command, port, log_path, timeout):
         yield f"http://{HOST}:{port}/v1"
