@@ -9,7 +9,7 @@ the sentence vectors stored at indexing time are used instead of embedding the s
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -68,11 +68,15 @@ def select_evidence(
     count_tokens: Callable[[str], int],
     budget: int,
     min_share: float = 0.55,
+    parts: Sequence[tuple[str, np.ndarray]] = (),
 ) -> Evidence:
     """Pick sentences from ``hits`` (in retrieval order) until ``budget`` tokens are used.
 
     ``min_share``: a passage whose best sentence scores below ``min_share`` of the best
-    passage's is dropped, so weak passages do not eat the budget.
+    passage's is dropped, so weak passages do not eat the budget. ``parts``: (text, vector) of a
+    multi-part question's parts; a sentence scores as well as it matches the question or any part,
+    so the passage for a second part is not cut for being far from the whole question.
+    ``best_relevance`` is always the whole question's.
     """
     if not hits:
         return Evidence(query_vector=query_vector)
@@ -85,11 +89,11 @@ def select_evidence(
     else:
         vectors = embed(flat)
     sims = vectors @ query_vector
-    q_words = content_words(question)
+    queries = [(sims, content_words(question))] + [(vectors @ v, content_words(text)) for text, v in parts]
     offset = 0
     for cand in candidates:
         n = len(cand.sentences)
-        cand.scores = blend(sims[offset : offset + n], q_words, cand.sentences)
+        cand.scores = np.max([blend(s[offset : offset + n], words, cand.sentences) for s, words in queries], axis=0)
         cand.tokens = [count_tokens(s) + 1 for s in cand.sentences]
         offset += n
     best = max(c.relevance for c in candidates)

@@ -24,6 +24,7 @@ from paperqa_local.evidence import Evidence, select_evidence
 from paperqa_local.library import Library, Subset
 from paperqa_local.llms.backends import Backend, get_backend
 from paperqa_local.prompts import load_prompts
+from paperqa_local.question_parts import interleave, question_parts
 from paperqa_local.quote_search import QuoteMatch, find_quote, locate_answer
 from paperqa_local.records import Chunk, Hit, IndexReport, Paper, PaperInfo
 from paperqa_local.results import Answer, Event, EventKind, Verdict
@@ -222,9 +223,16 @@ class PaperQA:
             yield Event(EventKind.ANSWER, answer=located)
             return
         backend = self.backend(s)
-        hits = self._retriever(view).retrieve(question, s)
+        retriever = self._retriever(view)
+        hits = retriever.retrieve(question, s)
+        parts = question_parts(question) if s.question_parts else []
+        if parts:  # each part's own best passages join the whole question's, in turn
+            hits = interleave([hits] + [retriever.retrieve(p, s) for p in parts], s.k + 2 * len(parts))
+            numbered = " ".join(f"({i}) {p}" for i, p in enumerate(parts, start=1))
+            asked = self.prompts.render("parts_instruction", parts=numbered, count=len(parts))
+            instruction = f"{instruction.strip()} {asked}" if instruction else asked
         retrieval_s = time.perf_counter() - t0
-        evidence = self._evidence(question, hits, s, backend)
+        evidence = self._evidence(question, hits, s, backend, parts)
         evidence_s = time.perf_counter() - t0
         yield Event(EventKind.EVIDENCE, contexts=evidence.contexts)
 
@@ -276,9 +284,11 @@ class PaperQA:
         return verdict
 
     # ----------------------------------------------------------------- internals
-    def _evidence(self, question: str, hits: list[Hit], s: Settings, backend: Backend) -> Evidence:
+    def _evidence(self, question: str, hits: list[Hit], s: Settings, backend: Backend,
+                  parts: Sequence[str] = ()) -> Evidence:
         evidence = select_evidence(question, hits, self.sentence_vectors, self.embedder.embed_query(question),
-                                   count_tokens, s.evidence_budget)
+                                   count_tokens, s.evidence_budget,
+                                   parts=[(p, self.embedder.embed_query(p)) for p in parts])
         if s.summarize_evidence and evidence.contexts:
             backend.summarize(question, evidence)
         return evidence

@@ -37,6 +37,7 @@ SPECS: dict[str, tuple[set[str], set[str]]] = {
     "verdict": ({"context", "question"}, {"context", "question"}),
     "verify": ({"context", "question"}, {"context", "question"}),
     "label_instruction": (set(), set()),
+    "parts_instruction": ({"parts"}, {"parts", "count"}),
 }
 
 

@@ -104,6 +104,7 @@ class Settings(BaseModel):
     min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
     min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
+    question_parts: bool = Field(False, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
@@ -116,6 +117,7 @@ class Settings(BaseModel):
     models_dir: Path | None = Field(None, description="Where GGUF models live (default: models/ in the per-user data dir, shared by all homes)")
     n_ctx: int = Field(4096, ge=512, description="Local model context window")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
+    prompt_lookup: int = Field(0, ge=0, le=32, description="Local model: prompt-lookup decoding, tokens drafted from the prompt per step (0: off; measured in docs/results/bench.md)")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint",
                                  json_schema_extra=_ui("textbox"))
     openai_model: str = Field(DEFAULT_OPENAI_MODEL, description="Model name at the OpenAI-compatible endpoint",

@@ -188,3 +188,17 @@ def test_loaders_read_and_reject(tmp_path: Path) -> None:
         load_beir(tmp_path / "tinybeir")
 
 
+
+
+def test_markers_outside_the_passages_are_counted_and_all_gold_cited_per_type() -> None:
+    item = QAItem(id="m", question="q", type="multi", gold_titles=["A", "B"], key_facts=[])
+    answer = _answer("A does x [1].", [("a", "A")])
+    answer.raw_text = "A does x [1]. B does y [1, 7]."  # the model named a passage it was not given
+    row = score_item(item, answer)
+    assert (row["markers_outside_raw"], row["markers_outside"]) == (1, 0)
+    both = score_item(QAItem(id="m2", question="q", type="multi", gold_titles=["A", "B"], key_facts=[]),
+                      _answer("A does x [1]. B does y [2].", [("a", "A"), ("b", "B")]))
+    summary = summarize([row, both])
+    assert summary["markers_outside_raw"] == 1 and summary["markers_outside"] == 0
+    assert summary["by_type"]["multi"]["gold_cited_rate"] == 1.0
+    assert summary["by_type"]["multi"]["all_gold_cited_rate"] == 0.5

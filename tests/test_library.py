@@ -255,6 +255,35 @@ def test_add_papers_is_incremental(small, embedder) -> None:
     _consistent(library)
 
 
+def test_embedding_failure_mid_run_keeps_written_groups(small, monkeypatch) -> None:
+    """Groups embed while the previous one is written: a failure in group 3 keeps groups 1-2, and the
+    next run adds only the rest."""
+    import paperqa_local.library.indexing as indexing
+
+    library, _ = small
+    papers = [Paper(id=f"g{i}", title=f"Glacier {i}", source="beir/groups",
+                    sections=[Section(f"Glacier {i} moves {i} metres a year.", "abstract")]) for i in range(6)]
+    monkeypatch.setattr(indexing, "FLUSH_CHUNKS", 2)
+    real = library.embedder.embed
+    calls = {"n": 0}
+
+    def flaky(texts, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("embedding server went away")
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(library.embedder, "embed", flaky)
+    with pytest.raises(RuntimeError, match="went away"):
+        library.add_papers(papers, progress=False)
+    assert {p.id for p in library.papers()} == {"g0", "g1", "g2", "g3"}
+    _consistent(library)
+    monkeypatch.setattr(library.embedder, "embed", real)
+    report = library.add_papers(papers, progress=False)
+    assert (report.added, report.unchanged, report.total_papers) == (2, 4, 6)
+    _consistent(library)
+
+
 def test_second_writer_fails_fast(small, embedder) -> None:
     library, folder = small
     other = Library(library.settings, embedder)

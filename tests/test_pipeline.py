@@ -67,6 +67,27 @@ def test_instruction_reaches_the_model_prompt(seeds_qa: PaperQA, monkeypatch: py
     assert not answer.cannot_answer and answer.raw_text.startswith("FFCV trains")
 
 
+MULTI = ("What objective does CLOOB use in place of InfoNCE, and what score is defined by the Schur-complement "
+         "decomposition of CLIP embeddings?")
+
+
+def test_multi_part_question_gets_each_parts_paper_and_asks_each_part(seeds_qa: PaperQA,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    prompts: list[list[dict[str, str]]] = []
+
+    def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202
+        prompts.append(messages)
+        yield "CLOOB uses InfoLOOB [1]."
+
+    monkeypatch.setattr(ChatBackend, "generate", fake_generate)
+    monkeypatch.setattr(ChatBackend, "option_logprobs", lambda self, messages, options: None)
+    answer = seeds_qa.ask(MULTI, llm="local", question_parts=True)
+    titles = [c.chunk.title for c in answer.contexts]
+    assert any(t.startswith("CLOOB") for t in titles) and any(t.startswith("Dissecting CLIP") for t in titles), titles
+    user = prompts[-1][-1]["content"]
+    assert "asks 2 things" in user and "(2) what score is defined by the Schur-complement" in user
+
+
 def test_unanswerable_question_gets_plain_not_answered(seeds_qa: PaperQA) -> None:
     answer = seeds_qa.ask(UNANSWERABLE, llm="extractive")
     assert answer.cannot_answer

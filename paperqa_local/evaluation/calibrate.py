@@ -25,8 +25,8 @@ from typing import Any
 from paperqa_local.answerability import answerable, fit_answerability
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation.splits import TUNE
-from paperqa_local.evaluation.verify_eval import read_items
 from paperqa_local.evaluation.verify_metrics import NEI
+from paperqa_local.evaluation.workspace import read_items
 from paperqa_local.settings import Settings
 from paperqa_local.verdicts import CALIBRATION_FILE, calibration, decide, fit_offsets, save_calibration
 

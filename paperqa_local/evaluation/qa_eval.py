@@ -8,21 +8,21 @@ with ``resume=True`` and the summary always covers every item in the file.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation import metrics
+from paperqa_local.evaluation import workspace as ws
 from paperqa_local.evaluation.datasets import QADataset, QAItem, corpus_papers, load_corpus_jsonl, load_qa_dataset
 from paperqa_local.evaluation.splits import check_split, select, split_of
-from paperqa_local.evaluation.workspace import corpus_home, output_dir, run_items, settings_summary, write_json
 from paperqa_local.prompts import load_prompts
 from paperqa_local.results import Answer
 from paperqa_local.settings import Settings
+from paperqa_local.text_rules import LOOSE_MARKER
 
 if TYPE_CHECKING:
     from paperqa_local.pipeline import PaperQA
@@ -69,18 +69,18 @@ def run_qa_eval(
     data = load_qa_dataset(dataset)
     base = (settings or Settings.load()).with_overrides(**(overrides or {}))
     name = name or (f"{data.name}-{base.llm}" if check_split(split) == "all" else f"{data.name}-{split}-{base.llm}")
-    out_dir = output_dir(out, name, resume=resume)
+    out_dir = ws.output_dir(out, name, resume=resume)
     items_path = out_dir / ITEMS_FILE
     if items_path.exists() and not resume:
         items_path.unlink()  # a fresh run in a reused folder starts over
-    done = _done_ids(items_path)
+    done = ws.done_ids(items_path)
     chosen = select(data.items, split, lambda it: split_of(it.id, it.split))[: limit or None]
     todo = [it for it in chosen if it.id not in done]
     if question_suffix is None and data.format == "pubmedqa" and base.llm != "extractive" and base.prompts_dir is None:
         question_suffix = load_prompts().render("label_instruction")
 
     where = _resolve_corpus(data, corpus)
-    qa_settings = corpus_home(base, where.path, index_home) if where.path is not None else base
+    qa_settings = ws.corpus_home(base, where.path, index_home) if where.path is not None else base
     if todo:
         qa = PaperQA(settings=qa_settings)
         try:
@@ -92,11 +92,11 @@ def run_qa_eval(
     else:
         index = {}
         log.info("every item of %s is already in %s", data.path, items_path)
-    rows = [r for r in _read_items(items_path)]
+    rows = [r for r in ws.read_items(items_path)]
     summary = summarize(rows)
     summary.update(kind="qa", name=name, dataset=str(data.path), format=data.format,
                    corpus=str(where.path) if where.path else str(qa_settings.home), index=index,
-                   settings=settings_summary(qa_settings), question_suffix=question_suffix,
+                   settings=ws.settings_summary(qa_settings), question_suffix=question_suffix,
                    limit=limit, split=split, out=str(out_dir))
     parts = sorted({r["split"] for r in rows if r.get("split")})
     if len(parts) > 1:  # both parts in one run: each one's figures, so the gap shows
@@ -104,7 +104,7 @@ def run_qa_eval(
                                    if not isinstance(v, dict)} for p in parts}
     from paperqa_local.evaluation.report import write_qa_report
 
-    write_json(out_dir / "summary.json", summary)
+    ws.write_json(out_dir / "summary.json", summary)
     write_qa_report(summary, rows, out_dir)
     return summary
 
@@ -155,7 +155,7 @@ def _answer_all(qa: PaperQA, todo: list[QAItem], where: Corpus, items_path: Path
         _tally(tally, row)
         return {k: f"{sum(v) / len(v):.2f}" for k, v in tally.items() if v}
 
-    run_items(todo, items_path, run_one, _error_row, desc="questions", unit="q", progress=progress, postfix=postfix)
+    ws.run_items(todo, items_path, run_one, _error_row, desc="questions", unit="q", progress=progress, postfix=postfix)
 
 
 def _tally(tally: dict[str, list[float]], row: dict[str, Any]) -> None:
@@ -212,6 +212,9 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "gold_in_context": (_gold_match(in_context, item)[0] or 0.0) > 0 if has_gold and item.answerable else None,
         "cited": cited,
         "sentences": n_sent,
+        # markers naming no passage given: what the model wrote, and what the user sees (0 by construction)
+        "markers_outside_raw": _outside(answer.raw_text, len(answer.contexts)),
+        "markers_outside": _outside("" if answer.cannot_answer else answer.text, len(answer.contexts)),
         "unsupported": len(answer.unsupported),
         "unsupported_rate": (len(answer.unsupported) / n_sent) if n_sent else None,
         "verdict": answer.verdict,  # with the raw option log-probabilities `eval calibrate verdict` fits
@@ -222,6 +225,11 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "model": answer.model,
         "error": None,
     }
+
+
+def _outside(text: str, n_passages: int) -> int:
+    return sum(not 1 <= int(n) <= n_passages for group in LOOSE_MARKER.findall(text or "")
+               for n in re.findall(r"\d+", group))
 
 
 def _unique_papers(answer: Answer) -> list[Any]:
@@ -250,23 +258,6 @@ def _error_row(item: QAItem, error: str) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- files and summary
-def _read_items(path: Path) -> Iterable[dict[str, Any]]:
-    if not path.exists():
-        return []
-    rows = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    log.warning("%s: skipping a truncated line", path)
-    return rows
-
-
-def _done_ids(path: Path) -> set[str]:
-    """Ids already answered (errors are retried on resume)."""
-    return {r["id"] for r in _read_items(path) if not r.get("error")}
 
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -303,6 +294,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "abstention_unanswerable": rate(unanswerable, "cannot_answer"),
         "false_abstention": rate(answerable, "cannot_answer"),
         "unsupported_sentence_rate": _round(m(r.get("unsupported_rate") for r in ok)),
+        "markers_outside_raw": sum(r.get("markers_outside_raw") or 0 for r in ok),
+        "markers_outside": sum(r.get("markers_outside") or 0 for r in ok),
         "latency_p50_s": _round(metrics.percentile(total_s, 50)) if total_s else None,
         "latency_p95_s": _round(metrics.percentile(total_s, 95)) if total_s else None,
         "latency_mean_s": _round(m(total_s)),
@@ -317,6 +310,8 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     for kind in sorted({r["type"] for r in ok}):
         rs = [r for r in ok if r["type"] == kind]
         by_type[kind] = {"items": len(rs), "gold_cited_rate": rate(rs, "gold_cited"),
+                         "all_gold_cited_rate": _round(m(float(r["citation_recall"] == 1.0) for r in rs
+                                                         if r.get("citation_recall") is not None)),
                          "key_fact_accuracy": _round(m(r.get("key_fact_score") for r in rs)),
                          "abstention_rate": rate(rs, "cannot_answer")}
     summary["by_type"] = by_type

@@ -14,7 +14,6 @@ reported as the alignment rate.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation import metrics
 from paperqa_local.evaluation import verify_metrics as vm
+from paperqa_local.evaluation import workspace as ws
 from paperqa_local.evaluation.datasets import BeirDataset, corpus_papers, load_beir, read_jsonl
 from paperqa_local.evaluation.splits import check_split, hashed_split, select
-from paperqa_local.evaluation.workspace import corpus_home, output_dir, run_items, settings_summary, write_json
 from paperqa_local.results import Verdict
 from paperqa_local.settings import Settings
 
@@ -101,14 +100,14 @@ def run_verify_eval(
     claims = select(load_claims(data), split, lambda c: c.split)[: limit or None]
     base = (settings or Settings.load()).with_overrides(**(overrides or {}))
     name = name or f"{data.name}-verify-{split}-{base.llm}"
-    out_dir = output_dir(out, name, resume=resume)
+    out_dir = ws.output_dir(out, name, resume=resume)
     items_path = out_dir / ITEMS_FILE
     if items_path.exists() and not resume:
         items_path.unlink()
-    done = {r["id"] for r in read_items(items_path) if not r.get("error")}
+    done = ws.done_ids(items_path)
     todo = [c for c in claims if c.id not in done]
     abstracts = functools.cache(lambda doc: vm.abstract_sentences(_text(data.corpus.get(doc, ("", "")))))
-    qa_settings = corpus_home(base, data.path, index_home)
+    qa_settings = ws.corpus_home(base, data.path, index_home)
     index: dict[str, Any] = {}
     if todo:
         qa = PaperQA(settings=qa_settings)
@@ -124,11 +123,11 @@ def run_verify_eval(
         finally:
             qa.close()
     wanted = {c.id for c in claims}
-    rows = [r for r in read_items(items_path) if r["id"] in wanted]
+    rows = [r for r in ws.read_items(items_path) if r["id"] in wanted]
     summary = summarize(rows)
     summary.update(kind="verify", name=name, dataset=str(data.path), split=split, limit=limit,
-                   documents=len(data.corpus), index=index, settings=settings_summary(qa_settings), out=str(out_dir))
-    write_json(out_dir / "summary.json", summary)
+                   documents=len(data.corpus), index=index, settings=ws.settings_summary(qa_settings), out=str(out_dir))
+    ws.write_json(out_dir / "summary.json", summary)
     write_verify_report(summary, rows, out_dir)
     return summary
 
@@ -147,7 +146,7 @@ def _verify_all(qa: PaperQA, todo: list[Claim], back: dict[str, str], abstracts:
             right.append(row["correct"])
         return {"acc": f"{sum(right) / len(right):.2f}"} if right else {}
 
-    run_items(todo, items_path, lambda claim: score_claim(claim, qa.verify(claim.text), back, abstracts),
+    ws.run_items(todo, items_path, lambda claim: score_claim(claim, qa.verify(claim.text), back, abstracts),
               _error_row, desc="claims", unit="claim", progress=progress, postfix=postfix)
 
 
@@ -178,20 +177,6 @@ def score_claim(claim: Claim, verdict: Verdict, back: dict[str, str], abstracts:
 def _error_row(claim: Claim, error: str) -> dict[str, Any]:
     return {"id": claim.id, "claim": claim.text, "split": claim.split, "label_gold": claim.label,
             "gold": claim.gold, "error": error}
-
-
-def read_items(path: Path) -> list[dict[str, Any]]:
-    """An items file's rows; a line cut short by an interruption is skipped."""
-    if not path.exists():
-        return []
-    rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError:
-                log.warning("%s: skipping a truncated line", path)
-    return rows
 
 
 # ----------------------------------------------------------------------------- summary and report

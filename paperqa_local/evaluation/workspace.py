@@ -94,3 +94,22 @@ def run_items(todo: Sequence[T], items_path: Path, run_one: Callable[[T], dict[s
             if postfix is not None:
                 bar.set_postfix(postfix(row), refresh=False)
     bar.close()
+
+
+def read_items(path: Path) -> list[dict[str, Any]]:
+    """An items file's rows; a line cut short by an interruption is skipped."""
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                log.warning("%s: skipping a truncated line", path)
+    return rows
+
+
+def done_ids(path: Path) -> set[str]:
+    """Ids already answered (errors are retried on resume)."""
+    return {r["id"] for r in read_items(path) if not r.get("error")}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,9 +198,15 @@ class IndexRun:
             if on_progress:
                 on_progress(done, total, "embedding chunks")
 
+        groups = list(_groups(todo, FLUSH_CHUNKS))
+        # embedding group i+1 (torch/ONNX release the GIL) overlaps writing group i to Chroma and the manifest
+        pool = ThreadPoolExecutor(1, thread_name_prefix="embed")
         try:
-            for group in _groups(todo, FLUSH_CHUNKS):
-                vectors, sentences = self._embed([c for _, chunks in group for c in chunks], advance)
+            ahead = pool.submit(self._embed, _chunks_of(groups[0]), advance) if groups else None
+            for i, group in enumerate(groups):
+                assert ahead is not None
+                vectors, sentences = ahead.result()
+                ahead = pool.submit(self._embed, _chunks_of(groups[i + 1]), advance) if i + 1 < len(groups) else None
                 try:
                     self._write(group, vectors, sentences)
                 except PaperQAError:
@@ -210,6 +217,7 @@ class IndexRun:
                 complete.update(p.id for p, _ in group)
                 waiting = self._record_ready(waiting, complete)
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             if bar:
                 bar.close()
         _count(recorded, self.drop_orphans(), report)
@@ -313,6 +321,10 @@ def _reason(err: ReaderError, path: Path) -> str:
         if msg.startswith(prefix):
             return msg[len(prefix):]
     return msg
+
+
+def _chunks_of(group: list[tuple[Paper, list[Chunk]]]) -> list[Chunk]:
+    return [c for _, chunks in group for c in chunks]
 
 
 def _groups(todo: list[tuple[Paper, list[Chunk]]], size: int) -> Iterator[list[tuple[Paper, list[Chunk]]]]:

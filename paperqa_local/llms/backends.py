@@ -207,14 +207,14 @@ class LocalBackend(ChatBackend):
         from paperqa_local.llms.local import local_model_path
 
         path = local_model_path(settings)  # BackendUnavailable when not installed
-        return ("local", str(path.resolve()), settings.n_ctx, _threads(settings))
+        return ("local", str(path.resolve()), settings.n_ctx, _threads(settings), settings.prompt_lookup)
 
     @classmethod
     def make_client(cls, settings: Settings) -> LLM:
         from paperqa_local.llms.local import LocalLLM, local_model_path
 
         return LocalLLM(local_model_path(settings), n_ctx=settings.n_ctx, n_threads=_threads(settings),
-                        name=settings.model)
+                        name=settings.model, prompt_lookup=settings.prompt_lookup)
 
     @property
     def label(self) -> str:

@@ -61,7 +61,7 @@ class LocalLLM(LLM):
     name = "local"
 
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_batch: int = 512, name: str | None = None) -> None:
+                 n_batch: int = 512, name: str | None = None, prompt_lookup: int = 0) -> None:
         super().__init__()
         try:
             import llama_cpp
@@ -74,10 +74,15 @@ class LocalLLM(LLM):
         self.model = name or self.path.stem
         self.n_ctx = n_ctx
         self._llama_cpp = llama_cpp
+        draft = None
+        if prompt_lookup:  # answers copy from the passages: draft the next tokens from the prompt itself
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            draft = LlamaPromptLookupDecoding(num_pred_tokens=prompt_lookup)
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
-                n_batch=n_batch, verbose=False,
+                n_batch=n_batch, verbose=False, draft_model=draft,
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise BackendUnavailable(f"{self.path}: llama.cpp could not load the model ({err})") from None

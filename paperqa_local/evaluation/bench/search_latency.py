@@ -120,6 +120,22 @@ def synthetic_queries(words: list[str], n: int, seed: int = 1) -> list[str]:
 
 
 # ----------------------------------------------------------------- measuring
+def rss_mb() -> float | None:
+    """This process's resident memory now (Linux /proc), MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
+def disk_bytes(folder: Path) -> int:
+    """Bytes under ``folder`` (the library home: manifest, keywords, vectors)."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
+
+
 def _measure(fn: Callable[[Any], Any], items: list[Any], warm: list[Any], desc: str,
              progress: bool) -> tuple[dict[str, float], list[Any]]:
     """Latency stats of ``fn`` over ``items`` (after untimed calls on ``warm``) and its results."""
@@ -185,9 +201,15 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             insert_s, added_chunks = t["s"], report.chunks
             papers_done = target
             del papers
+            # one more paper into a library of this size: what a user waits for beyond its own embedding
+            extra = list(synthetic_papers(10_000_000 + size, 1, words, probs, seed=size + 1))
+            with timer() as one:
+                qa.add_papers(extra, progress=False)
             chunks = qa.stats()["chunks"]
             row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "insert_s": round(insert_s, 3),
-                                   "insert_chunks_per_s": rate(added_chunks, insert_s)}
+                                   "insert_chunks_per_s": rate(added_chunks, insert_s),
+                                   "add_one_paper_s": round(one["s"], 3), "rss_mb": rss_mb(),
+                                   "disk_mb": round(disk_bytes(settings.home) / 2**20, 1)}
             embedder.forget_queries()
             figs, _ = _search_figures(qa, queries, f"{store} {size:,}", cfg.progress)
             row.update(figs)

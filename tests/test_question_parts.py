@@ -1,0 +1,51 @@
+"""Multi-part questions are split into their parts; one-part questions are left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from paperqa_local.question_parts import interleave, question_parts
+from paperqa_local.records import Chunk, Hit
+
+
+@pytest.mark.parametrize("question, parts", [
+    ("What objective does CLOOB use in place of InfoNCE, and what score is defined by the Schur-complement "
+     "decomposition of CLIP embeddings?",
+     ["What objective does CLOOB use in place of InfoNCE?",
+      "what score is defined by the Schur-complement decomposition of CLIP embeddings?"]),
+    ("What ImageNet top-1 accuracies does ResNet-50 reach with a bag of training refinements and with "
+     "structured block-wise dropout?",
+     ["What ImageNet top-1 accuracies does ResNet-50 reach with a bag of training refinements?",
+      "What ImageNet top-1 accuracies does ResNet-50 reach with structured block-wise dropout?"]),
+    ("Which two works speed up deep learning by targeting data movement, one removing data-loading "
+     "bottlenecks in training and one reducing memory traffic at inference?",
+     ["Which two works speed up deep learning by targeting data movement removing data-loading bottlenecks "
+      "in training?",
+      "Which two works speed up deep learning by targeting data movement reducing memory traffic at inference?"]),
+    ("How many epochs? And which optimizer was used for pre-training?",
+     ["How many epochs?", "which optimizer was used for pre-training?"]),
+])
+def test_parts_of_multi_part_questions(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+@pytest.mark.parametrize("question", [
+    "Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?",
+    "How do sparse string-matching retrieval and dense token-embedding retrieval compare in speed?",
+    "What is the trade-off between accuracy and speed?",
+    "Which page says 'we train for 16 epochs'?",
+])
+def test_one_part_questions_are_not_split(question: str) -> None:
+    assert question_parts(question) == []
+
+
+def _hit(cid: str) -> Hit:
+    return Hit(chunk=Chunk(id=cid, paper_id=cid[0], index=0, text=cid, location="", title=cid, source="t"), score=1.0)
+
+
+def test_interleave_takes_each_ranking_in_turn_without_repeats() -> None:
+    whole = [_hit("a1"), _hit("a2"), _hit("b1")]
+    part1 = [_hit("a1"), _hit("a3")]
+    part2 = [_hit("c1"), _hit("b1")]
+    assert [h.chunk.id for h in interleave([whole, part1, part2], 5)] == ["a1", "c1", "a2", "a3", "b1"]
+    assert [h.chunk.id for h in interleave([whole, part1, part2], 2)] == ["a1", "c1"]
