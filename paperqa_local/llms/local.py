@@ -83,6 +83,7 @@ class LocalLLM(LLM):
             self._llm = llama_cpp.Llama(
                 model_path=str(self.path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
                 n_batch=n_batch, verbose=False, draft_model=draft,
+                logits_all=draft is not None,  # drafts are checked against every position's logits
             )
         except (ValueError, RuntimeError, OSError) as err:
             raise BackendUnavailable(f"{self.path}: llama.cpp could not load the model ({err})") from None
