@@ -75,6 +75,8 @@ def test_search_figures(quick_results: tuple[dict, Path]) -> None:
     for r in rows:
         assert r["chunks"] == r["size"]
         assert r["dense"]["p50_ms"] > 0 and r["hybrid"]["p50_ms"] > 0 and r["insert_chunks_per_s"] > 0
+        assert r["add_one_paper_s"] > 0 and r["remove_one_paper_s"] > 0 and r["rss_mb"] > 0
+        assert r["disk_mb"] > 0 if r["store"] == "embedded" else r["disk_mb"] >= 0
 
 
 def test_answer_and_baseline_figures(quick_results: tuple[dict, Path]) -> None:

@@ -119,8 +119,8 @@ def test_eval_qa_seeds_format_abstains_and_resumes(tmp_path: Path, capsys: pytes
     assert summary["abstention_unanswerable"] == 1.0 and summary["false_abstention"] == 0.0
     assert by_id["s1"]["cited"][0]["title"] == DOCS["102"][0] and by_id["s1"]["key_fact_score"] == 1.0
     assert summary["gold_cited_rate"] == 1.0 and summary["key_fact_accuracy"] >= 2 / 3
-    assert summary["by_type"]["unanswerable"] == {"items": 1, "gold_cited_rate": None, "key_fact_accuracy": None,
-                                                  "abstention_rate": 1.0}
+    assert summary["by_type"]["unanswerable"] == {"items": 1, "gold_cited_rate": None, "all_gold_cited_rate": None,
+                                                  "key_fact_accuracy": None, "abstention_rate": 1.0}
     report = (out / "report.md").read_text()
     assert "right abstention (unanswerable) | 1.000" in report and "## By question type" in report
     assert_png(out / "qa_metrics.png")

@@ -205,10 +205,13 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             extra = list(synthetic_papers(10_000_000 + size, 1, words, probs, seed=size + 1))
             with timer() as one:
                 qa.add_papers(extra, progress=False)
+            with timer() as gone:
+                qa.remove(extra[0].id)  # and out again: each size is measured at its own size
             chunks = qa.stats()["chunks"]
             row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "insert_s": round(insert_s, 3),
                                    "insert_chunks_per_s": rate(added_chunks, insert_s),
-                                   "add_one_paper_s": round(one["s"], 3), "rss_mb": rss_mb(),
+                                   "add_one_paper_s": round(one["s"], 3), "remove_one_paper_s": round(gone["s"], 3),
+                                   "rss_mb": rss_mb(),
                                    "disk_mb": round(disk_bytes(settings.home) / 2**20, 1)}
             embedder.forget_queries()
             figs, _ = _search_figures(qa, queries, f"{store} {size:,}", cfg.progress)
