@@ -22,7 +22,7 @@ from paperqa_local.settings import Settings
 
 log = logging.getLogger(__name__)
 
-NOISY_LOGGERS = ("httpx", "chromadb", "sentence_transformers", "urllib3", "bm25s")
+NOISY_LOGGERS = ("httpx", "chromadb", "sentence_transformers", "urllib3")
 # Settings flags that name where a library lives: the bench gives each library its own temporary home.
 _NOT_OVERRIDES = {"home", "chroma_url", "models_dir"}
 
