@@ -240,13 +240,16 @@ class PaperQA:
         fields: dict[str, Any] = {"backend": s.llm, "model": backend.label, "timings": timings, "usage": {}}
         scores = {"relevance": round(evidence.best_relevance, 4),
                   "coverage": round(question_coverage(question, evidence.contexts, self.library.idf()), 4)}
-        if evidence.contexts and scores["relevance"] >= s.min_relevance:
+        weights = calibration("answerability", backend.label)
+        # The model's probability costs a prompt evaluation; it is free (KV cache) only when the answer
+        # follows, so read it when a calibration uses it, when the thresholds answer, or when asked to.
+        wanted = "model" in weights or s.score_refusals or answerable(scores, {}, s.min_relevance, s.min_coverage)
+        if evidence.contexts and scores["relevance"] >= s.min_relevance and wanted:
             model_p = backend.answer_probability(question, evidence, instruction)
             if model_p is not None:
                 scores["model"] = round(model_p, 4)
         fields["answerability"] = scores
-        if not evidence.contexts or not answerable(scores, calibration("answerability", backend.label),
-                                                   s.min_relevance, s.min_coverage):
+        if not evidence.contexts or not answerable(scores, weights, s.min_relevance, s.min_coverage):
             log.info("not answered: %s", scores)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, **fields))

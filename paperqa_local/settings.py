@@ -104,6 +104,9 @@ class Settings(BaseModel):
     min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
     min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
+    score_refusals: bool = Field(False, description="Read the local model's probability of answering also for "
+                                 "questions the thresholds refuse (tune runs, so the answerability calibration "
+                                 "learns from them; one extra prompt evaluation per refusal)")
     question_parts: bool = Field(False, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")

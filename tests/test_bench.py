@@ -10,18 +10,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from paperqa_local.cli import build_parser, settings_from_args
-from paperqa_local.evaluation.bench.context import SECTIONS, SEEDS_QA, BenchConfig, seeds_questions
+from paperqa_local.evaluation.bench.context import SECTIONS, SEEDS_QA, SHARED_DATASETS, BenchConfig, seeds_questions
 from paperqa_local.evaluation.bench.measure import latency_stats
-from paperqa_local.evaluation.bench.report import render_markdown, write_outputs
+from paperqa_local.evaluation.bench.report import extrapolate, render_markdown, write_outputs
 from paperqa_local.evaluation.bench.runner import config_from_args, run_bench
-from paperqa_local.evaluation.bench.search_latency import first_sentence
+from paperqa_local.evaluation.bench.search_latency import first_sentence, real_sentences, synthetic_papers
 
 from conftest import SEEDS
 
 pytestmark = pytest.mark.integration
+REAL_TEXT = SHARED_DATASETS if SHARED_DATASETS.is_dir() else None  # CI has ../shared beside the clone
 
 
 def _mini_seeds(folder: Path) -> Path:
@@ -38,7 +40,7 @@ def quick_results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]
 
     out = tmp_path_factory.mktemp("bench-out")
     config = BenchConfig.quick_config(out=out, seeds=_mini_seeds(tmp_path_factory.mktemp("mini-seeds")),
-                                      sizes=(200, 600), models=("extractive",),
+                                      sizes=(200, 600), models=("extractive",), real_text=REAL_TEXT,
                                       baseline_llm=MockLLM(max_tokens=16), progress=False)
     results = run_bench(config)
     write_outputs(results, out)
@@ -77,6 +79,8 @@ def test_search_figures(quick_results: tuple[dict, Path]) -> None:
         assert r["dense"]["p50_ms"] > 0 and r["hybrid"]["p50_ms"] > 0 and r["insert_chunks_per_s"] > 0
         assert r["add_one_paper_s"] > 0 and r["remove_one_paper_s"] > 0 and r["rss_mb"] > 0
         assert r["disk_mb"] > 0 if r["store"] == "embedded" else r["disk_mb"] >= 0
+        assert r["text"] == ("real" if REAL_TEXT else "words")
+    assert "### 10^7 chunks, on paper" in render_markdown(quick_results[0])
 
 
 def test_answer_and_baseline_figures(quick_results: tuple[dict, Path]) -> None:
@@ -131,3 +135,20 @@ def test_helpers(tmp_path: Path) -> None:
     assert ("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?",
             "FFCV: Accelerating Training by Removing Data Bottlenecks") in seeds_questions(SEEDS_QA)
     assert "## Indexing throughput" not in render_markdown({"meta": {}})
+    assert extrapolate([(1e4, 40.0), (1e5, 50.0), (1e6, 60.0)], 1e7) == pytest.approx(72.0)
+    assert extrapolate([(1e6, 60.0)], 1e7) is None
+
+
+def test_real_text_chunks_are_real_sentences(tmp_path: Path) -> None:
+    corpus = tmp_path / "scifact" / "corpus.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text('{"_id": "1", "text": "Aspirin lowers the risk of stroke in adults over sixty. Short. '
+                      'The effect was largest in the first two years of treatment."}\n', encoding="utf-8")
+    sentences = real_sentences(tmp_path)
+    assert sentences == ["Aspirin lowers the risk of stroke in adults over sixty.",
+                         "The effect was largest in the first two years of treatment."]  # too short: left out
+    paper = next(synthetic_papers(0, 1, ["w"], np.ones(1), seed=0, sentences=sentences))
+    text = paper.sections[0].text
+    assert len(text.split()) >= 110 and text.count(".") >= 10 and set(text.split(". ")) <= {
+        s.rstrip(".") for s in sentences} | set(sentences)
+    assert real_sentences(None) == [] and real_sentences(tmp_path / "missing") == []

@@ -88,6 +88,23 @@ def test_multi_part_question_gets_each_parts_paper_and_asks_each_part(seeds_qa: 
     assert "asks 2 things" in user and "(2) what score is defined by the Schur-complement" in user
 
 
+def test_model_probability_is_read_only_when_it_is_used(seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    # reading P(answer) costs a prompt evaluation; for a question the thresholds refuse it is wasted
+    # unless a calibration reads it or a tune run records it for the calibration
+    calls: list[int] = []
+
+    def fake_logprobs(self, messages, options):  # noqa: ANN001, ANN202
+        calls.append(1)
+        return {"refuse": -2.0}
+
+    monkeypatch.setattr(ChatBackend, "option_logprobs", fake_logprobs)
+    refused = seeds_qa.ask(FFCV_QUESTION, llm="local", min_coverage=0.99)
+    assert refused.cannot_answer and calls == [] and "model" not in refused.answerability
+    recorded = seeds_qa.ask(FFCV_QUESTION, llm="local", min_coverage=0.99, score_refusals=True)
+    assert recorded.cannot_answer and calls == [1]
+    assert recorded.answerability["model"] == pytest.approx(1 - 0.1353, abs=1e-3)
+
+
 def test_unanswerable_question_gets_plain_not_answered(seeds_qa: PaperQA) -> None:
     answer = seeds_qa.ask(UNANSWERABLE, llm="extractive")
     assert answer.cannot_answer

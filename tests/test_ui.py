@@ -242,6 +242,34 @@ def test_gradio_client_asks_like_a_script(tmp_path: Path, papers_dir: Path, mode
 
 
 @pytest.mark.integration
+def test_twenty_sessions_at_once_all_get_their_own_answer(tmp_path: Path, papers_dir: Path, models_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    from paperqa_local.pipeline import PaperQA
+
+    asked = [("How many writes per second does KestrelDB sustain?", "2.4 million writes per second", "KestrelDB"),
+             ("What error does ZephyrNet reach on Gale-2024?", "0.41 metres per second", "ZephyrNet")] * 10
+    qa = PaperQA(home=tmp_path / "home", models_dir=models_dir, llm="extractive")
+    try:
+        assert qa.add([papers_dir], progress=False).ok
+        with serve(qa) as url:
+            def session(item: tuple[str, str, str]) -> tuple[dict, str, str]:
+                client = Client(url, verbose=False, download_files=False, analytics_enabled=False)  # its own session
+                return client.predict(item[0], api_name="/ask"), item[1], item[2]
+
+            with ThreadPoolExecutor(max_workers=len(asked)) as pool:
+                results = list(pool.map(session, asked))
+        assert len(results) == 20
+        for result, fact, paper in results:  # 0 errors, and no session got another one's answer
+            assert result["status"] == "done" and not result["cannot_answer"], result
+            assert fact in result["text"] and all(paper in r["title"] for r in result["references"]), result
+    finally:
+        qa.close()
+
+
+@pytest.mark.integration
 def test_auth_is_required_when_given(tmp_path: Path, models_dir: Path) -> None:
     import httpx
     from gradio_client import Client

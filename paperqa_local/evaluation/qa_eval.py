@@ -68,6 +68,8 @@ def run_qa_eval(
 
     data = load_qa_dataset(dataset)
     base = (settings or Settings.load()).with_overrides(**(overrides or {}))
+    if split == "tune":  # the calibration fitted on a tune run needs the model's probability on refusals too
+        base = base.with_overrides(score_refusals=True)
     name = name or (f"{data.name}-{base.llm}" if check_split(split) == "all" else f"{data.name}-{split}-{base.llm}")
     out_dir = ws.output_dir(out, name, resume=resume)
     items_path = out_dir / ITEMS_FILE

@@ -100,16 +100,18 @@ def build_app(qa: Any) -> gr.Blocks:
 
         # ---- wiring -----------------------------------------------------------------
         chat_out = [chatbot, sources, question, turns, markdown, download]
+        # one llama.cpp context answers one question at a time; an endpoint (or no model) several
+        answers_at_once = qa.settings.ui_concurrency
         ask_events = [
-            trigger(cb.ask, [question, turns, ask_collection, ask_tag], chat_out, api_name=name, concurrency_limit=1,
-                    concurrency_id="answer", api_visibility="public" if name == "chat" else "private")
+            trigger(cb.ask, [question, turns, ask_collection, ask_tag], chat_out, api_name=name,
+                    concurrency_limit=answers_at_once, concurrency_id="answer", api_visibility="public" if name == "chat" else "private")
             for trigger, name in ((ask_btn.click, "chat"), (question.submit, "chat_submit"))
         ]
         stop_btn.click(cb.stop, [turns], chat_out, cancels=ask_events, queue=False, api_visibility="private")
         for clear in (clear_btn.click, chatbot.clear):  # the chatbot's own trash button also forgets the turns
             clear(cb.clear, None, chat_out, cancels=ask_events, queue=False, api_visibility="private")
         copy_btn.click(None, [markdown], None, js="(md) => { window.pqCopy(md); }", api_visibility="private")
-        gr.api(cb.api_ask, api_name="ask", concurrency_limit=1, concurrency_id="answer")
+        gr.api(cb.api_ask, api_name="ask", concurrency_limit=answers_at_once, concurrency_id="answer")
 
         table_out = [table, count]
         table_in = [query, lib_collection, lib_tag]

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[3]  # the checkout: seeds/ and evals/ live there
 SEEDS = ROOT / "seeds"
 SEEDS_QA = ROOT / "evals" / "seeds_qa.jsonl"
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"  # real abstracts for real-text synthetic chunks
 DEFAULT_MODEL = str(Settings.model_fields["model"].default)
 FAST_MODEL = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SECTIONS = ("index", "search", "answer", "baseline")
@@ -57,6 +58,7 @@ class BenchConfig:
     seeds: Path = SEEDS
     questions_file: Path = SEEDS_QA
     sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    real_text: Path | None = SHARED_DATASETS if SHARED_DATASETS.is_dir() else None  # None: seeds-vocabulary words
     n_queries: int = 50
     n_synthetic_queries: int = 50
     models: tuple[str, ...] = (DEFAULT_MODEL, FAST_MODEL)
@@ -70,7 +72,7 @@ class BenchConfig:
 
     @classmethod
     def quick_config(cls, **kw: Any) -> BenchConfig:
-        base: dict[str, Any] = dict(quick=True, sizes=(300, 1_000), n_queries=8, n_synthetic_queries=8,
+        base: dict[str, Any] = dict(quick=True, sizes=(300, 1_000), real_text=None, n_queries=8, n_synthetic_queries=8,
                                     models=(FAST_MODEL,), n_questions=2, max_tokens=48)
         base.update(kw)
         return cls(**base)

@@ -82,6 +82,11 @@ def render_markdown(results: dict[str, Any]) -> str:
         parts += ["## Search latency on seeds (ms, p50 / p95)", "", _seeds_search_table(results), ""]
     if results.get("search", {}).get("synthetic"):
         parts += ["## Search latency on synthetic libraries (ms, p50 / p95)", "", _synthetic_table(results), ""]
+        projected = _extrapolated_table(results)
+        if projected:
+            parts += ["### 10^7 chunks, on paper", "",
+                      "Extrapolated from the measured curve: a power law through the two largest sizes of each "
+                      "store (not measured).", "", projected, ""]
     if "answer" in results or "baseline" in results:
         parts += ["## Answer latency (seconds, p50 / max over the questions)", "", _answer_table(results), ""]
         goals = results.get("answer", {}).get("goals")
@@ -137,6 +142,36 @@ def _seeds_search_table(results: dict[str, Any]) -> str:
                      "–", "–", _pp(base), "–", _f(base["hit_at_k"], 2)])
     return _table(["library", "chunks", "qa.search (hybrid)", "query embedding", "dense (Chroma)", "BM25",
                    "hit@k"], rows)
+
+
+EXTRAPOLATE_TO = 10_000_000
+_PROJECTED = (("hybrid p95 ms", lambda r: r["hybrid"]["p95_ms"]), ("dense p95 ms", lambda r: r["dense"]["p95_ms"]),
+              ("BM25 p95 ms", lambda r: r["bm25"]["p95_ms"]), ("add 1 paper s", lambda r: r.get("add_one_paper_s")),
+              ("RSS MiB", lambda r: r.get("rss_mb")), ("home disk MiB", lambda r: r.get("disk_mb")))
+
+
+def extrapolate(points: list[tuple[float, float]], target: float) -> float | None:
+    """A power law ``y = a * x^b`` through the two largest ``(x, y)`` points, read at ``target``."""
+    pts = sorted((x, y) for x, y in points if x and y and x > 0 and y > 0)
+    if len(pts) < 2:
+        return None
+    (x0, y0), (x1, y1) = pts[-2], pts[-1]
+    if x1 == x0:
+        return None
+    b = math.log(y1 / y0) / math.log(x1 / x0)
+    return y1 * (target / x1) ** b
+
+
+def _extrapolated_table(results: dict[str, Any]) -> str:
+    synth = results["search"].get("synthetic", [])
+    rows = []
+    for store in dict.fromkeys(r["store"] for r in synth):
+        mine = [r for r in synth if r["store"] == store]
+        if len(mine) < 2 or max(r["chunks"] for r in mine) >= EXTRAPOLATE_TO:
+            continue
+        rows.append([store, _f(EXTRAPOLATE_TO)] + [
+            _f(extrapolate([(r["chunks"], get(r)) for r in mine], EXTRAPOLATE_TO), 1) for _, get in _PROJECTED])
+    return _table(["store", "chunks"] + [name for name, _ in _PROJECTED], rows) if rows else ""
 
 
 def _synthetic_table(results: dict[str, Any]) -> str:

@@ -3,7 +3,9 @@
 Synthetic libraries go through the ordinary ``PaperQA.add_papers`` path with an embedder whose
 *documents* get random unit vectors (so 100k chunks need no model time) while *queries* are
 embedded by the real model, so the hybrid figure includes the query embedding a user waits for.
-Texts are drawn from the seeds vocabulary (Zipf-like) so BM25 sees realistic term statistics.
+Chunk texts are real abstract sentences (SciFact and PubMedQA, ``../shared/datasets``) drawn at random,
+several per chunk, so the best-sentence re-rank and BM25 work on real text; the queries are real
+sentences too. Without the datasets, texts are drawn word by word from the seeds vocabulary (Zipf-like).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from paperqa_local.embedding import Embedder
 from paperqa_local.evaluation.bench.context import BenchContext
 from paperqa_local.evaluation.bench.measure import latency_stats, rate, timer
 from paperqa_local.records import Paper, Section
+from paperqa_local.text_rules import split_sentences
 
 if TYPE_CHECKING:
     from paperqa_local.pipeline import PaperQA
@@ -99,8 +102,31 @@ def vocabulary(seeds: Path, limit: int = 20_000) -> tuple[list[str], np.ndarray]
     return words, weights / weights.sum()
 
 
-def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray, seed: int) -> Iterator[Paper]:
-    """``count`` papers (ids ``syn-<n>``) of ``CHUNKS_PER_PAPER`` one-chunk sections each."""
+def real_sentences(datasets: Path | None, limit: int = 200_000) -> list[str]:
+    """Sentences of the shared real abstracts (SciFact, PubMedQA corpora), for real-text synthetic chunks.
+
+    Empty when the datasets are absent (then chunks are drawn word by word from the seeds vocabulary).
+    """
+    import json
+
+    out: list[str] = []
+    for corpus in sorted(Path(datasets).glob("*/corpus.jsonl")) if datasets else []:
+        with corpus.open(encoding="utf-8") as fh:
+            for line in fh:
+                doc = json.loads(line)
+                out.extend(s for s in split_sentences(str(doc.get("text", ""))) if 40 <= len(s) <= 400)
+                if len(out) >= limit:
+                    return out
+    return out
+
+
+def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray, seed: int,
+                     sentences: list[str] | None = None) -> Iterator[Paper]:
+    """``count`` papers (ids ``syn-<n>``) of ``CHUNKS_PER_PAPER`` one-chunk sections each.
+
+    With ``sentences`` (real abstract sentences), each chunk is ~``WORDS_PER_CHUNK`` words of them drawn at
+    random, so the re-rank sees real sentences (several per chunk) and BM25 real term statistics.
+    """
     rng = np.random.default_rng(seed)
     vocab = np.asarray(words, dtype=object)
     cdf = np.cumsum(probs)
@@ -108,8 +134,22 @@ def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray
         picks = np.searchsorted(cdf, rng.random((CHUNKS_PER_PAPER + 1, WORDS_PER_CHUNK)) * cdf[-1])
         draws = vocab[np.minimum(picks, len(vocab) - 1)]
         title = "Synthetic " + " ".join(draws[0, :6])
-        sections = [Section(" ".join(row) + ".", f"§ {j}") for j, row in enumerate(draws[1:], start=1)]
+        if sentences:
+            texts = [_real_chunk(sentences, rng) for _ in range(CHUNKS_PER_PAPER)]
+        else:
+            texts = [" ".join(row) + "." for row in draws[1:]]
+        sections = [Section(text, f"§ {j}") for j, text in enumerate(texts, start=1)]
         yield Paper(id=f"syn-{i:07d}", title=title, source=f"synthetic://{i}", sections=sections)
+
+
+def _real_chunk(sentences: list[str], rng: np.random.Generator) -> str:
+    picked: list[str] = []
+    words = 0
+    while words < WORDS_PER_CHUNK:
+        sentence = sentences[int(rng.integers(len(sentences)))]
+        picked.append(sentence)
+        words += sentence.count(" ") + 1
+    return " ".join(picked)
 
 
 def synthetic_queries(words: list[str], n: int, seed: int = 1) -> list[str]:
@@ -187,14 +227,18 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
     embedder = SyntheticEmbedder(settings.embed_model, batch_size=settings.embed_batch_size)
     qa = PaperQA(settings=settings, embedder=embedder)
     words, probs = vocabulary(cfg.seeds)
-    queries = synthetic_queries(words, cfg.n_synthetic_queries)
+    sentences = real_sentences(cfg.real_text)
+    queries = ([first_sentence(sentences[int(i * len(sentences) / cfg.n_synthetic_queries)])
+                for i in range(cfg.n_synthetic_queries)] if sentences
+               else synthetic_queries(words, cfg.n_synthetic_queries))
     rows: list[dict[str, Any]] = []
     papers_done = 0
     try:
         for size in sorted(cfg.sizes):
             target = max(1, size // CHUNKS_PER_PAPER)
             # One add_papers call per step: the library batches its writes, and rebuilds BM25 once per call.
-            papers = list(synthetic_papers(papers_done, target - papers_done, words, probs, seed=size))
+            papers = list(synthetic_papers(papers_done, target - papers_done, words, probs, seed=size,
+                                           sentences=sentences))
             log.info("%s: inserting %d synthetic papers (%d chunks)", store, len(papers), len(papers) * CHUNKS_PER_PAPER)
             with timer() as t:
                 report = qa.add_papers(papers, progress=cfg.progress)
@@ -202,13 +246,14 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             papers_done = target
             del papers
             # one more paper into a library of this size: what a user waits for beyond its own embedding
-            extra = list(synthetic_papers(10_000_000 + size, 1, words, probs, seed=size + 1))
+            extra = list(synthetic_papers(10_000_000 + size, 1, words, probs, seed=size + 1, sentences=sentences))
             with timer() as one:
                 qa.add_papers(extra, progress=False)
             with timer() as gone:
                 qa.remove(extra[0].id)  # and out again: each size is measured at its own size
             chunks = qa.stats()["chunks"]
-            row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "insert_s": round(insert_s, 3),
+            row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "text": "real" if sentences else "words",
+                                   "insert_s": round(insert_s, 3),
                                    "insert_chunks_per_s": rate(added_chunks, insert_s),
                                    "add_one_paper_s": round(one["s"], 3), "remove_one_paper_s": round(gone["s"], 3),
                                    "rss_mb": rss_mb(),
