@@ -87,7 +87,7 @@ class Retriever:
             for rank, hit in enumerate(dense, start=1):
                 hit.rank_dense = rank
         if mode in ("bm25", "hybrid"):
-            sparse = self.library.bm25_search(query, n)
+            sparse = self.library.bm25_search(query, n, budget=settings.keyword_budget)
             for rank, hit in enumerate(sparse, start=1):
                 hit.rank_bm25 = rank
         return dense, sparse

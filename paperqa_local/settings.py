@@ -93,6 +93,9 @@ class Settings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant (fusion = rrf)")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion")
     bm25_weight: float = Field(1.5, ge=0, description="Weight of the BM25 ranking in fusion")
+    keyword_budget: int = Field(20_000, ge=0, description="Keyword search scores at most this many postings in "
+                                "full; past it, candidates come from the query's rarest words and are re-scored "
+                                "with the whole query (0: no limit; docs/results/scale.md)")
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
     rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
     sentence_weight: float = Field(2.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")

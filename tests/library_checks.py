@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from paperqa_local.library import Library
+from paperqa_local.library.keywords import STEM_KEY, fts_token, tokenize
 from paperqa_local.text_rules import content_words
 
 
@@ -19,6 +20,7 @@ def assert_in_step(library: Library, sentences: bool = True) -> dict[str, int]:
     df: Counter[str] = Counter()
     for _, title, text in rows:
         df.update(content_words(f"{title}\n{text}"))
+        df.update({STEM_KEY + fts_token(t) for t in tokenize(f"{title}\n{text}")})  # chunks holding each stem
     stored = dict(db.execute("SELECT word, df FROM term_df"))
     assert stored.pop("", 0) == len(rows)
     assert stored == dict(df)

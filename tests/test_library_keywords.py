@@ -88,6 +88,28 @@ def test_keyword_rows_follow_every_change(library) -> None:
     assert not library.bm25_search("basalt", 5)
 
 
+def test_budgeted_search_scores_like_the_full_one(library) -> None:
+    # 60 papers share the common words; the rare ones pick a few. With a small postings budget the
+    # candidates come from the rare stems, then the whole query re-scores them: same ids, same scores
+    rng = np.random.default_rng(3)
+    common = "model training data results method network learning performance".split()
+    rare = "heron basalt sourdough comet espresso glacier lichen".split()
+    papers = [Paper(id=f"p{i:02d}", title=f"Paper {i}", source="mix", sections=[Section(
+        " ".join(rng.choice(common, 30)) + " " + " ".join(rng.choice(rare, int(rng.integers(0, 3)))) + ".", "s")])
+        for i in range(60)]
+    library.add_papers(papers, progress=False)
+    query = "learning model data for heron and basalt network training"
+    full = library.keywords.search(query, 10)
+    assert library.keywords._rarest([fts_token(t) for t in tokenize(query)], 40) is not None  # the budget bites
+    budgeted = library.keywords.search(query, 10, budget=40)
+    assert [c for c, _ in budgeted] == [c for c, _ in full]
+    assert [s for _, s in budgeted] == pytest.approx([s for _, s in full], rel=1e-9)
+    assert [h.chunk.id for h in library.bm25_search(query, 10, budget=40)] == [c for c, _ in full]
+    assert library.keywords.search("zzz unseen words", 10, budget=1) == []
+    library.remove("p00")
+    assert_in_step(library)  # stem counts follow removals too
+
+
 def test_idf_comes_from_the_term_counts(library) -> None:
     library.add_papers(_papers(), progress=False)
     idf = library.idf()

@@ -111,11 +111,13 @@ class Library:
         chunks = {c.id: c for c in self.manifest.chunks([cid for cid, _ in scored])}
         return [Hit(chunk=chunks[cid], score=s, dense=s) for cid, s in scored if cid in chunks]
 
-    def bm25_search(self, query: str, n: int, paper_ids: Collection[str] | None = None) -> list[Hit]:
+    def bm25_search(self, query: str, n: int, paper_ids: Collection[str] | None = None,
+                    budget: int | None = None) -> list[Hit]:
         """Best chunks by BM25 (``hit.bm25``), best first; only chunks sharing a word with the query
-        (and of ``paper_ids``, when given: every match is scored, then filtered)."""
+        (and of ``paper_ids``, when given: every match is scored, then filtered). ``budget``: postings scored
+        in full (``Settings.keyword_budget``; by default the library's)."""
         if paper_ids is None:
-            scored = self.keywords.search(query, n)
+            scored = self.keywords.search(query, n, self.settings.keyword_budget if budget is None else budget)
         else:  # chunk ids are "<paper id>:<index>"
             scored = [(cid, s) for cid, s in self.keywords.search(query, max(n, len(self.keywords)))
                       if cid.rsplit(":", 1)[0] in paper_ids][:n]
@@ -310,8 +312,8 @@ class Subset:
     def dense_search(self, query_vec: np.ndarray, n: int) -> list[Hit]:
         return self.library.dense_search(query_vec, n, self.paper_ids)
 
-    def bm25_search(self, query: str, n: int) -> list[Hit]:
-        return self.library.bm25_search(query, n, self.paper_ids)
+    def bm25_search(self, query: str, n: int, budget: int | None = None) -> list[Hit]:
+        return self.library.bm25_search(query, n, self.paper_ids, budget)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.library, name)
