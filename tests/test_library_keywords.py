@@ -14,7 +14,7 @@ import pytest
 from library_checks import assert_in_step
 
 from paperqa_local.library import Library
-from paperqa_local.library.keywords import fts_token, tokenize
+from paperqa_local.library.keywords import fts_token, rarest, tokenize
 from paperqa_local.records import Paper, Section
 from paperqa_local.retrieval import Retriever
 from paperqa_local.sentence_vectors import SentenceVectors, checksum, chunk_sentences
@@ -100,7 +100,8 @@ def test_budgeted_search_scores_like_the_full_one(library) -> None:
     library.add_papers(papers, progress=False)
     query = "learning model data for heron and basalt network training"
     full = library.keywords.search(query, 10)
-    assert library.keywords._rarest([fts_token(t) for t in tokenize(query)], 40) is not None  # the budget bites
+    stems = [fts_token(t) for t in tokenize(query)]
+    assert rarest(stems, library.keywords._stem_counts(stems), 40) is not None  # the budget bites
     budgeted = library.keywords.search(query, 10, budget=40)
     assert [c for c, _ in budgeted] == [c for c, _ in full]
     assert [s for _, s in budgeted] == pytest.approx([s for _, s in full], rel=1e-9)

@@ -171,9 +171,11 @@ class KeywordIndex:
         tokens = [fts_token(t) for t in tokenize(query)]
         if not tokens or n <= 0:
             return []
-        rare = self._rarest(tokens, budget) if budget > 0 else None
-        if rare is not None:
-            return self._rescored(tokens, rare, n)
+        if budget > 0:
+            df = self._stem_counts(tokens)
+            rare = rarest(tokens, df, budget)
+            if rare is not None:
+                return self._rescored(tokens, rare, df, n)
         rows = self._rows(
             "SELECT c.id, -k.rank FROM (SELECT rowid, rank FROM chunk_terms WHERE chunk_terms MATCH ?"
             " ORDER BY rank LIMIT ?) k JOIN chunks c ON c.rowid = k.rowid JOIN papers p ON p.id = c.paper_id"
@@ -186,21 +188,8 @@ class KeywordIndex:
         return {k[len(STEM_KEY):]: df for k, df in self._rows(f"SELECT word, df FROM term_df WHERE word IN ({marks})",
                                                                keys)}
 
-    def _rarest(self, tokens: Sequence[str], budget: int) -> list[str] | None:
-        """The rarest stems whose chunk counts sum within ``budget`` (at least one); None when all fit."""
-        df = self._stem_counts(tokens)
-        present = sorted((t for t in dict.fromkeys(tokens) if df.get(t)), key=lambda t: (df[t], t))
-        if sum(df[t] for t in present) <= budget:
-            return None
-        kept, total = [], 0
-        for t in present:
-            if kept and total + df[t] > budget:
-                break
-            kept.append(t)
-            total += df[t]
-        return kept
-
-    def _rescored(self, tokens: Sequence[str], rare: Sequence[str], n: int) -> list[tuple[str, float]]:
+    def _rescored(self, tokens: Sequence[str], rare: Sequence[str], df: dict[str, int],
+                  n: int) -> list[tuple[str, float]]:
         """Candidates by the rare stems, then the whole query's BM25 for each (FTS5's formula and counts)."""
         depth = max(4 * n, 200)
         found = self._rows("SELECT rowid FROM chunk_terms WHERE chunk_terms MATCH ? ORDER BY rank LIMIT ?",
@@ -213,7 +202,6 @@ class KeywordIndex:
         ids = dict(self._rows(f"SELECT c.rowid, c.id FROM chunks c JOIN papers p ON p.id = c.paper_id"
                               f" WHERE c.rowid IN ({marks}) AND p.state = 'complete'", rowids))
         rows, words = self._averages()
-        df = self._stem_counts(tokens)
         idf = {t: _idf(rows, df.get(t, 0)) for t in set(tokens)}
         avgdl = words / rows if rows else 1.0
         scored = []
@@ -273,3 +261,17 @@ def _varints(blob: bytes) -> list[int]:
                 break
         out.append(value)
     return out
+
+
+def rarest(tokens: Sequence[str], df: dict[str, int], budget: int) -> list[str] | None:
+    """The rarest stems whose chunk counts ``df`` sum within ``budget`` (at least one); None when all fit."""
+    present = sorted((t for t in dict.fromkeys(tokens) if df.get(t)), key=lambda t: (df[t], t))
+    if sum(df[t] for t in present) <= budget:
+        return None
+    kept, total = [], 0
+    for t in present:
+        if kept and total + df[t] > budget:
+            break
+        kept.append(t)
+        total += df[t]
+    return kept
