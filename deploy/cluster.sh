@@ -66,6 +66,7 @@ paperqa-local settings for this cluster (settings.toml or flags):
   llm = "openai"
   openai_base_url = "http://$HOST:$LLM_PORT/v1"
   openai_model = "$LLM_ALIAS"
+  openai_repeat_penalty = 1.0
 INFO
 
 # the first one to exit stops the others

@@ -130,6 +130,10 @@ class Settings(BaseModel):
                               json_schema_extra=_ui("textbox"))
     openai_api_key_env: str = Field("OPENAI_API_KEY", description="Env var that holds the API key")
     openai_timeout: float = Field(120.0, gt=0, description="Seconds to wait for the endpoint")
+    openai_repeat_penalty: float | None = Field(None, gt=0, description="Sent as llama.cpp's repeat_penalty "
+                                                "(llama_cpp.server defaults to 1.1, which changes greedy answers; "
+                                                "1.0 answers as the local backend does); unset: not sent, "
+                                                "as hosted APIs reject it")
     openai_concurrency: int = Field(8, ge=1, le=256, description="Requests to the OpenAI-compatible endpoint in "
                                     "flight at once (also how many UI questions are answered at once)")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature",

@@ -42,7 +42,7 @@ class OpenAICompatibleLLM(LLM):
     name = "openai"
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 timeout: float = 120.0, concurrency: int = 8) -> None:
+                 timeout: float = 120.0, concurrency: int = 8, repeat_penalty: float | None = None) -> None:
         self._local = threading.local()  # usage and timings per thread: concurrent streams share this client
         super().__init__()
         try:
@@ -58,6 +58,8 @@ class OpenAICompatibleLLM(LLM):
                                      max_retries=1)
         self._usage_option = True  # ask for the usage chunk until the server refuses it
         self.concurrency = concurrency
+        # a llama.cpp server's own option, in the request body; None: not sent (hosted APIs reject it)
+        self._extra = {} if repeat_penalty is None else {"extra_body": {"repeat_penalty": repeat_penalty}}
         self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, held per stream
         self.last_timings = {}
 
@@ -65,7 +67,7 @@ class OpenAICompatibleLLM(LLM):
     def from_settings(cls, settings: Settings) -> OpenAICompatibleLLM:
         return cls(settings.openai_base_url, settings.openai_model, api_key=os.environ.get(settings.openai_api_key_env),
                    api_key_env=settings.openai_api_key_env, timeout=settings.openai_timeout,
-                   concurrency=settings.openai_concurrency)
+                   concurrency=settings.openai_concurrency, repeat_penalty=settings.openai_repeat_penalty)
 
     def check(self) -> None:
         """Fail fast if nothing answers at the endpoint; HTTP errors other than auth mean it is up."""
@@ -123,7 +125,7 @@ class OpenAICompatibleLLM(LLM):
 
     def _open(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str]) -> Any:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                                  "temperature": temperature, "stream": True}
+                                  "temperature": temperature, "stream": True, **self._extra}
         if stop:
             kwargs["stop"] = stop
         if self._usage_option:
