@@ -79,7 +79,8 @@ def cluster_qa(cluster: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     settings = Settings.load(
         home=tmp_path_factory.mktemp("cluster-home"), models_dir=MODELS_DIR, chroma_url=cluster["chroma_url"],
         embed_backend="openai", embed_base_url=cluster["embed_base_url"], embed_concurrency=2,
-        llm="openai", openai_base_url=cluster["openai_base_url"], openai_model="fast", openai_repeat_penalty=1.0, openai_concurrency=8,
+        llm="openai", openai_base_url=cluster["openai_base_url"], openai_model="fast", openai_repeat_penalty=1.0,
+        openai_concurrency=8,
         max_tokens=128, k=3, evidence_budget=500)
     qa = PaperQA(settings=settings, embedder=make_embedder(settings))
     yield qa

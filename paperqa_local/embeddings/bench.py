@@ -131,8 +131,8 @@ def concurrent_questions(home: Path, papers: list[Path], questions: list[str], m
     from paperqa_local.pipeline import PaperQA
 
     with generation_server(model) as url:
-        qa = PaperQA(home=home, llm="openai", openai_base_url=url, openai_model="fast", openai_repeat_penalty=1.0, max_tokens=max_tokens,
-                     openai_concurrency=concurrency, k=3, evidence_budget=500)
+        qa = PaperQA(home=home, llm="openai", openai_base_url=url, openai_model="fast", openai_repeat_penalty=1.0,
+                     max_tokens=max_tokens, openai_concurrency=concurrency, k=3, evidence_budget=500)
         qa.add(papers, progress=False)
         qa.ask(questions[0])  # warm: model, query path, server
         start = time.perf_counter()

@@ -183,10 +183,9 @@ class KeywordIndex:
         return [(cid, float(score)) for cid, score in rows if score > 0]
 
     def _stem_counts(self, tokens: Sequence[str]) -> dict[str, int]:
-        keys = [STEM_KEY + t for t in dict.fromkeys(tokens)]
-        marks = ",".join("?" * len(keys))
-        return {k[len(STEM_KEY):]: df for k, df in self._rows(f"SELECT word, df FROM term_df WHERE word IN ({marks})",
-                                                               keys)}
+        """Chunks holding each stem (the ``STEM_KEY`` rows of ``term_df``)."""
+        _, found = self.frequencies(STEM_KEY + t for t in tokens)
+        return {k[len(STEM_KEY):]: df for k, df in found.items()}
 
     def _rescored(self, tokens: Sequence[str], rare: Sequence[str], df: dict[str, int],
                   n: int) -> list[tuple[str, float]]:

@@ -72,8 +72,8 @@ class BenchConfig:
 
     @classmethod
     def quick_config(cls, **kw: Any) -> BenchConfig:
-        base: dict[str, Any] = dict(quick=True, sizes=(300, 1_000), real_text=None, n_queries=8, n_synthetic_queries=8,
-                                    models=(FAST_MODEL,), n_questions=2, max_tokens=48)
+        base: dict[str, Any] = dict(quick=True, sizes=(300, 1_000), real_text=None, n_queries=8,
+                                    n_synthetic_queries=8, models=(FAST_MODEL,), n_questions=2, max_tokens=48)
         base.update(kw)
         return cls(**base)
 

@@ -10,6 +10,7 @@ sentences too. Without the datasets, texts are drawn word by word from the seeds
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections import Counter
@@ -107,8 +108,6 @@ def real_sentences(datasets: Path | None, limit: int = 200_000) -> list[str]:
 
     Empty when the datasets are absent (then chunks are drawn word by word from the seeds vocabulary).
     """
-    import json
-
     out: list[str] = []
     for corpus in sorted(Path(datasets).glob("*/corpus.jsonl")) if datasets else []:
         with corpus.open(encoding="utf-8") as fh:
@@ -252,8 +251,8 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             with timer() as gone:
                 qa.remove(extra[0].id)  # and out again: each size is measured at its own size
             chunks = qa.stats()["chunks"]
-            row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks, "text": "real" if sentences else "words",
-                                   "insert_s": round(insert_s, 3),
+            row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks,
+                                   "text": "real" if sentences else "words", "insert_s": round(insert_s, 3),
                                    "insert_chunks_per_s": rate(added_chunks, insert_s),
                                    "add_one_paper_s": round(one["s"], 3), "remove_one_paper_s": round(gone["s"], 3),
                                    "rss_mb": rss_mb(),
