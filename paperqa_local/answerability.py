@@ -6,6 +6,12 @@ rare words of a question (names, datasets, the asked-for quantity) carry most of
 when no single evidence passage holds enough of that weight, the papers do not answer.
 The threshold (``Settings.min_coverage``) was chosen on evals/seeds_qa.jsonl; the IDF
 comes from the library (``Library.idf``).
+
+Coverage alone cannot tell a paraphrase (the right paper, worded without its rare terms) from a
+near miss (a question about a model or dataset the papers never name). Names separate them: a
+question naming something (PaLM, GSM8K, Whisper, large-v2) that no evidence passage mentions is
+about another paper, however close the rest of it lands; a paraphrase, by construction, names
+nothing the passages lack. ``missing_names`` is that signal, a share of the question's IDF weight.
 """
 
 from __future__ import annotations
@@ -13,11 +19,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from paperqa_local.results import Context
-from paperqa_local.text_rules import content_words
+from paperqa_local.text_rules import STOPWORDS, content_words
+
+
+class Thresholds(Protocol):
+    """The settings the threshold rule reads (``Settings`` has them)."""
+
+    min_relevance: float
+    min_coverage: float
+    max_missing: float
 
 
 def question_coverage(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
@@ -33,23 +48,82 @@ def question_coverage(question: str, contexts: Sequence[Context], idf: Callable[
     return best
 
 
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*")
+
+
+def question_names(question: str) -> list[str]:
+    """The question's names, one word each, as written: words with a capital past their first letter
+    (ConvNeXt, GSM8K), letters with digits (large-v2, 540B), or a capital not at the question's start
+    (Whisper). ``claim_checks.names`` finds the phrase-level names of answer sentences."""
+    found: list[str] = []
+    for i, m in enumerate(_TOKEN.finditer(question)):
+        word = m.group().strip("-")
+        if len(word) < 2 or word.lower() in STOPWORDS or word.isdigit():
+            continue
+        inner_capital = any(c.isupper() for c in word[1:])
+        digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
+        capitalised = i > 0 and word[0].isupper()
+        if inner_capital or digits or capitalised:
+            found.append(word)
+    return found
+
+
+def _forms(word: str) -> set[str]:
+    """A word as it can be matched: lower case, without hyphens, without a plural or possessive s."""
+    w = word.lower().replace("-", "")
+    return {w, w[:-1]} if w.endswith("s") and len(w) > 3 else {w}
+
+
+def missing_names(question: str, contexts: Sequence[Context]) -> list[str]:
+    """The question's names that no passage (title included) mentions; a hyphenated name counts as
+    mentioned when each of its parts is (``BERT-large`` in "BERT large")."""
+    wanted = question_names(question)
+    if not wanted:
+        return []
+    pool: set[str] = set()
+    for ctx in contexts:
+        for token in _TOKEN.findall(f"{ctx.chunk.title} {ctx.chunk.text}"):
+            pool |= _forms(token)
+            pool.update(f for part in token.split("-") if part for f in _forms(part))
+
+    def mentioned(name: str) -> bool:
+        if _forms(name) & pool:
+            return True
+        parts = [p for p in name.split("-") if len(p) >= 2]
+        return len(parts) > 1 and all(_forms(p) & pool for p in parts)
+
+    return [n for n in wanted if not mentioned(n)]
+
+
+def missing_share(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
+    """Share of the question's IDF weight (content words and names) on names no passage mentions, 0..1."""
+    missing = missing_names(question, contexts)
+    if not missing:
+        return 0.0
+    words = content_words(question) | {n.lower() for n in question_names(question)}
+    total = sum(idf(w) for w in words)
+    lost = sum(idf(n.lower()) for n in set(missing))
+    return min(1.0, lost / total) if total > 0 else 1.0
+
+
 # --- the decision -------------------------------------------------------------------------
-#: Features the decision reads: retrieval relevance, term coverage, and (when the backend gives
-#: token probabilities) the model's own probability that it will answer rather than write the sentinel.
-FEATURES = ("relevance", "coverage", "model")
+#: Features the decision reads: retrieval relevance, term coverage, the weight of names no passage mentions,
+#: and (when the backend gives token probabilities) the model's own probability that it will answer rather
+#: than write the sentinel.
+FEATURES = ("relevance", "coverage", "missing", "model")
 
 
-def answerable(scores: dict[str, float], weights: dict[str, float], min_relevance: float,
-               min_coverage: float) -> bool:
+def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: Thresholds) -> bool:
     """Answer or refuse, from scores.
 
     With weights calibrated for this backend and model (``calibration.json``, fitted on the tuning
     parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
-    probability entering as its log-odds. Without them: the two thresholds from the settings.
+    probability entering as its log-odds. Without them: the thresholds from the settings.
     """
     if weights and all(f in scores for f in FEATURES if f in weights):
         return _z(scores, weights) >= 0
-    return scores["relevance"] >= min_relevance and scores["coverage"] >= min_coverage
+    return (scores["relevance"] >= thresholds.min_relevance and scores["coverage"] >= thresholds.min_coverage
+            and scores.get("missing", 0.0) < thresholds.max_missing)
 
 
 def _z(scores: dict[str, float], weights: dict[str, float]) -> float:

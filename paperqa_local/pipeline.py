@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
-from paperqa_local.answerability import answerable, is_yes_no, question_coverage
+from paperqa_local.answerability import answerable, is_yes_no, missing_share, question_coverage
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
 from paperqa_local.embedding import Embedder
@@ -238,18 +238,20 @@ class PaperQA:
 
         timings = {"retrieval_s": round(retrieval_s, 3), "evidence_s": round(evidence_s, 3)}
         fields: dict[str, Any] = {"backend": s.llm, "model": backend.label, "timings": timings, "usage": {}}
+        idf = self.library.idf()
         scores = {"relevance": round(evidence.best_relevance, 4),
-                  "coverage": round(question_coverage(question, evidence.contexts, self.library.idf()), 4)}
+                  "coverage": round(question_coverage(question, evidence.contexts, idf), 4),
+                  "missing": round(missing_share(question, evidence.contexts, idf), 4)}
         weights = calibration("answerability", backend.label)
         # The model's probability costs a prompt evaluation; it is free (KV cache) only when the answer
         # follows, so read it when a calibration uses it, when the thresholds answer, or when asked to.
-        wanted = "model" in weights or s.score_refusals or answerable(scores, {}, s.min_relevance, s.min_coverage)
+        wanted = "model" in weights or s.score_refusals or answerable(scores, {}, s)
         if evidence.contexts and scores["relevance"] >= s.min_relevance and wanted:
             model_p = backend.answer_probability(question, evidence, instruction)
             if model_p is not None:
                 scores["model"] = round(model_p, 4)
         fields["answerability"] = scores
-        if not evidence.contexts or not answerable(scores, weights, s.min_relevance, s.min_coverage):
+        if not evidence.contexts or not answerable(scores, weights, s):
             log.info("not answered: %s", scores)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, **fields))

@@ -6,11 +6,15 @@ reciprocal rank fusion, which needs no score calibration, is a setting away.
 Chunk vectors dilute a one-sentence fact among the rest of the abstract, so the top fused
 candidates get a third ranking, by the similarity of their single best sentence to the query;
 the sentence vectors were stored at indexing time, so the query is the only text embedded.
+In hybrid mode the BM25 search runs on a worker thread while the query is embedded and searched
+densely: SQLite, the embedding model and Chroma's index all release the GIL, so on a large library
+the two halves cost about the longer one instead of their sum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from paperqa_local.records import Hit
@@ -20,6 +24,10 @@ from paperqa_local.settings import Settings
 if TYPE_CHECKING:
     from paperqa_local.embedding import Embedder
     from paperqa_local.library import Library
+
+
+#: Runs the BM25 half of hybrid searches (shared by all retrievers; a few, for concurrent UI sessions).
+_KEYWORD_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
 
 
 def rrf_fuse(rankings: Iterable[tuple[list[Hit], float]], k: int) -> dict[str, float]:
@@ -82,12 +90,15 @@ class Retriever:
         n = max(settings.candidates, k)
         dense: list[Hit] = []
         sparse: list[Hit] = []
+        keyword = None
+        if mode == "hybrid" and settings.parallel_search:  # both halves at once (module docstring)
+            keyword = _KEYWORD_POOL.submit(self.library.bm25_search, query, n, budget=settings.keyword_budget)
         if mode in ("dense", "hybrid"):
             dense = self.library.dense_search(self.embedder.embed_query(query), n)
             for rank, hit in enumerate(dense, start=1):
                 hit.rank_dense = rank
         if mode in ("bm25", "hybrid"):
-            sparse = self.library.bm25_search(query, n, budget=settings.keyword_budget)
+            sparse = keyword.result() if keyword else self.library.bm25_search(query, n, budget=settings.keyword_budget)
             for rank, hit in enumerate(sparse, start=1):
                 hit.rank_bm25 = rank
         return dense, sparse

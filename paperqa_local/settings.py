@@ -96,6 +96,8 @@ class Settings(BaseModel):
     keyword_budget: int = Field(20_000, ge=0, description="Keyword search scores at most this many postings in "
                                 "full; past it, candidates come from the query's rarest words and are re-scored "
                                 "with the whole query (0: no limit; docs/results/scale.md)")
+    parallel_search: bool = Field(True, description="Hybrid search runs its keyword half on a thread beside the "
+                                  "dense half (both release the GIL); off: one after the other")
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
     rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
     sentence_weight: float = Field(2.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")
@@ -105,7 +107,8 @@ class Settings(BaseModel):
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
     min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
-    min_coverage: float = Field(0.31, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
+    min_coverage: float = Field(0.15, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
+    max_missing: float = Field(0.16, ge=0, le=1.01, description="At or above this share of the question's IDF weight on names no passage mentions (PaLM, GSM8K) the papers do not answer")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     score_refusals: bool = Field(False, description="Read the local model's probability of answering also for "
                                  "questions the thresholds refuse (tune runs, so the answerability calibration "

@@ -119,3 +119,23 @@ def test_markdown_export_has_references() -> None:
     md = answer.to_markdown()
     assert "**References**" in md and "[1] Paper ffcv" in md
     assert answer.to_dict()["references"][0]["paper_id"] == "ffcv"
+
+
+def test_a_sentence_joining_two_papers_results_cites_both() -> None:
+    tricks = "Bag of tricks: training refinements raise ResNet-50 top-1 accuracy on ImageNet to 79.29%."
+    drop = "DropBlock: structured block-wise dropout gives ResNet-50 78.13% top-1 accuracy on ImageNet."
+    ctx = [context(1, "tricks", tricks), context(2, "dropblock", drop)]
+    raw = "ResNet-50 reaches 79.29% top-1 accuracy with training refinements and 78.13% with DropBlock."
+    answer = build_answer("What accuracies does ResNet-50 reach with refinements and with block dropout?", raw,
+                          ctx, embed, support_threshold=0.45)
+    assert not answer.cannot_answer
+    assert answer.citations == [1, 2]
+    assert answer.sentences[0].supported and answer.text.endswith("[1][2].")
+
+
+def test_a_copied_passage_location_is_not_a_claim() -> None:
+    ctx = [Context(number=1, chunk=chunk("ffcv", FFCV, index=41, title="FFCV: Accelerating Training"),
+                   text=FFCV, score=1.0, relevance=0.8)]
+    answer = build_answer("q", "[1] FFCV: Accelerating Training (entry 42) trains a ResNet-50 to 75% in 20 minutes.",
+                          ctx, embed, support_threshold=0.45)
+    assert not answer.cannot_answer and "entry 42" not in answer.text and answer.citations == [1]

@@ -27,6 +27,12 @@ def test_hybrid_search_puts_ffcv_first(seeds_qa: PaperQA) -> None:
     assert len({h.chunk.paper_id for h in hits}) >= 3  # per-paper cap spreads results
 
 
+def test_hybrid_halves_side_by_side_rank_exactly_as_in_turn(seeds_qa: PaperQA) -> None:
+    together = seeds_qa.search(FFCV_QUERY, k=8)
+    in_turn = seeds_qa.retriever.retrieve(FFCV_QUERY, seeds_qa.settings.with_overrides(parallel_search=False), k=8)
+    assert [(h.chunk.id, h.score) for h in together] == [(h.chunk.id, h.score) for h in in_turn]
+
+
 @pytest.mark.parametrize(("mode", "depth"), [("dense", 10), ("bm25", 3)])
 def test_single_retriever_modes_find_ffcv(seeds_qa: PaperQA, mode: str, depth: int) -> None:
     # MiniLM alone ranks FFCV 7th among papers; BM25 first: why hybrid is the default
@@ -111,6 +117,17 @@ def test_unanswerable_question_gets_plain_not_answered(seeds_qa: PaperQA) -> Non
     assert "do not answer" in answer.text
     assert answer.references == []
     assert answer.closest_papers
+
+
+def test_a_question_about_a_model_no_passage_names_is_refused_before_the_model(seeds_qa: PaperQA,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    backend = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    monkeypatch.setattr(type(backend), "answer", lambda *a, **k: calls.append(1) or iter(["x"]))
+    answer = seeds_qa.ask("How much does chain-of-thought prompting improve PaLM 540B on the GSM8K math word problems?",
+                          llm="extractive")
+    assert answer.cannot_answer and calls == []
+    assert answer.answerability["missing"] >= seeds_qa.settings.max_missing
 
 
 def test_stream_shows_evidence_before_any_token(seeds_qa: PaperQA) -> None:

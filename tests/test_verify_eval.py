@@ -313,7 +313,7 @@ def test_eval_qa_split_records_verdict_and_answerability(tmp_path: Path, capsys:
     assert code == 0, stderr
     result = json.loads(stdout)
     assert result["model"] == "extractive" and result["accuracy_after"] == 1.0
-    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "bias"}
+    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "missing", "bias"}
 
     # the rest of the set on top: both parts reported side by side, and no longer a file to calibrate on
     code, stdout, stderr = cli(capsys, tmp_path / "home", "eval", "qa", "--dataset", str(questions), "--resume",

@@ -2,7 +2,7 @@
 
 ``python -m paperqa_local.embeddings.bench --beir ../shared/datasets/scifact`` measures, on the same
 texts: in-process torch, in-process ONNX int8, and the embeddings endpoint with 1 and 2 worker
-processes (the cores shared among them); then 20 questions against ``llama_cpp.server`` one at a
+processes (the cores shared among them, and one core each); then 20 questions against ``llama_cpp.server`` one at a
 time and all at once. Figures go to docs/results/embeddings.md.
 """
 
@@ -54,11 +54,14 @@ def embedding_throughput(texts: list[str], settings: Settings, repeats: int = 3)
             "torch": Embedder(settings.embed_model, batch),
             "onnx_int8": OnnxEmbedder(settings.embed_model, batch, models_path=settings.models_path, threads=cores),
         }
-        for workers in (1, 2):
-            url = stack.enter_context(embeddings_server(settings, workers=workers))
+        # the machine's cores shared among the workers, then one core of its own per worker (as on a cluster,
+        # where each added worker brings its cores): only the second can grow with workers on a small machine
+        for workers, threads in ((1, None), (2, None), (1, 1), (2, 1)):
+            url = stack.enter_context(embeddings_server(settings, workers=workers, threads=threads))
             # half-size batches, two in flight per worker: each worker always has the next one queued
-            embedders[f"endpoint_{workers}_worker"] = EndpointEmbedder(
-                settings.embed_model, max(1, batch // 2), base_url=url, concurrency=2 * workers)
+            name = f"endpoint_{workers}_worker" + ("_1_core_each" if threads else "")
+            embedders[name] = EndpointEmbedder(settings.embed_model, max(1, batch // 2), base_url=url,
+                                               concurrency=2 * workers)
         for embedder in embedders.values():
             embedder.embed(texts[:64])  # loaded, warm, every server worker started
         runs: dict[str, list[float]] = {name: [] for name in embedders}
@@ -110,14 +113,21 @@ def dense_ndcg(beir: Path, embedder: Embedder, k: int = 10, cache: Path | None =
 
 
 @contextmanager
-def generation_server(model: Path, n_ctx: int = 2048) -> Iterator[str]:
-    """``llama_cpp.server`` that queues concurrent requests instead of cutting the running one short."""
+def generation_server(model: Path, n_ctx: int = 2048, llama_server: Path | None = None,
+                      parallel: int = 4) -> Iterator[str]:
+    """An OpenAI-compatible server on a free 127.0.0.1 port. ``llama_cpp.server`` queues concurrent requests
+    (one context, one answer at a time); llama.cpp's own ``llama-server`` (``llama_server``: its binary)
+    decodes ``parallel`` answers in one batch, which is where concurrency can beat a queue."""
     from paperqa_local.evaluation.servers import HOST, free_port, stop_process, wait_for_port
 
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "fast",
-                             "--host", HOST, "--port", str(port), "--n_ctx", str(n_ctx), "--interrupt_requests",
-                             "False"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if llama_server is not None:  # the context is shared by the slots: n_ctx per slot
+        command = [str(llama_server), "--model", str(model), "--alias", "fast", "--host", HOST, "--port", str(port),
+                   "--ctx-size", str(n_ctx * parallel), "--parallel", str(parallel), "--threads", str(os.cpu_count() or 1)]
+    else:
+        command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", "fast",
+                   "--host", HOST, "--port", str(port), "--n_ctx", str(n_ctx), "--interrupt_requests", "False"]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, timeout=180, proc=proc)
         yield f"http://{HOST}:{port}/v1"
@@ -126,11 +136,13 @@ def generation_server(model: Path, n_ctx: int = 2048) -> Iterator[str]:
 
 
 def concurrent_questions(home: Path, papers: list[Path], questions: list[str], model: Path,
-                         concurrency: int = 20, max_tokens: int = 32) -> dict[str, Any]:
-    """The same questions one at a time, then ``concurrency`` at once, against one ``llama_cpp.server``."""
+                         concurrency: int = 20, max_tokens: int = 32, llama_server: Path | None = None,
+                         parallel: int = 4) -> dict[str, Any]:
+    """The same questions one at a time, then ``concurrency`` at once, against one server
+    (``generation_server``)."""
     from paperqa_local.pipeline import PaperQA
 
-    with generation_server(model) as url:
+    with generation_server(model, llama_server=llama_server, parallel=parallel) as url:
         qa = PaperQA(home=home, llm="openai", openai_base_url=url, openai_model="fast", openai_repeat_penalty=1.0,
                      max_tokens=max_tokens, openai_concurrency=concurrency, k=3, evidence_budget=500)
         qa.add(papers, progress=False)
@@ -144,7 +156,9 @@ def concurrent_questions(home: Path, papers: list[Path], questions: list[str], m
             answers = list(pool.map(qa.ask, questions))
         together = time.perf_counter() - start
         qa.close()
-    return {"questions": len(questions), "concurrency": concurrency, "max_tokens": max_tokens,
+    return {"server": "llama-server" if llama_server else "llama_cpp.server",
+            "parallel": parallel if llama_server else 1, "questions": len(questions), "concurrency": concurrency,
+            "max_tokens": max_tokens,
             "sequential_s": round(sequential, 1), "concurrent_s": round(together, 1),
             "ratio": round(together / sequential, 2), "answers": sum(bool(a.text) for a in answers)}
 
@@ -160,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--home", type=Path, default=Path("bench-output/embeddings-home"))
     parser.add_argument("--out", type=Path, default=Path("bench-output/embeddings.json"))
     parser.add_argument("--ndcg", action="store_true", help="only SciFact dense nDCG@10, torch against ONNX int8")
+    parser.add_argument("--llama-server", type=Path, help="llama.cpp's llama-server binary: the questions go to it "
+                        "(batched slots) as well as to llama_cpp.server")
+    parser.add_argument("--parallel", type=int, default=4, help="llama-server slots decoded in one batch")
+    parser.add_argument("--skip-embedding", action="store_true", help="only the questions")
     args = parser.parse_args(argv)
     settings = Settings.load()
     if args.ndcg:
@@ -169,9 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, embedder in (("onnx_int8", onnx), ("torch", Embedder(settings.embed_model, settings.embed_batch_size))):
             print(name, json.dumps(dense_ndcg(args.beir, embedder, cache=args.out.parent / "ndcg-cache")), flush=True)
         return 0
-    result: dict[str, Any] = {"embedding": embedding_throughput(beir_texts(args.beir, args.texts), settings,
-                                                                args.repeats)}
-    print(json.dumps(result, indent=2), flush=True)
+    result: dict[str, Any] = {}
+    if not args.skip_embedding:
+        result["embedding"] = embedding_throughput(beir_texts(args.beir, args.texts), settings, args.repeats)
+        print(json.dumps(result, indent=2), flush=True)
     if args.questions:
         from paperqa_local.llms.models import resolve_model
 
@@ -180,9 +199,13 @@ def main(argv: list[str] | None = None) -> int:
         # questions the papers answer: each one goes to the model (refusals from scores would not)
         questions = [r["question"] for r in rows if r.get("answerable", True)
                      and any(t in text for t in r.get("gold_titles", []))][:20]
-        result["questions"] = concurrent_questions(args.home, args.papers, questions,
-                                                   resolve_model(args.model, settings.models_path))
-        print(json.dumps(result["questions"], indent=2))
+        model = resolve_model(args.model, settings.models_path)
+        result["questions"] = concurrent_questions(args.home, args.papers, questions, model)
+        print(json.dumps(result["questions"], indent=2), flush=True)
+        if args.llama_server:
+            result["questions_batched"] = concurrent_questions(args.home, args.papers, questions, model,
+                                                               llama_server=args.llama_server, parallel=args.parallel)
+            print(json.dumps(result["questions_batched"], indent=2), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -9,7 +9,7 @@ under the model the items name:
   (extractive), the evidence-similarity ``threshold`` above which it says SUPPORT;
 - ``verdict`` (PubMedQA items): offsets on the yes/no/maybe log-probabilities of ``answer.verdict``;
 - ``answerability`` (seeds or PubMedQA items): the logistic answer-or-refuse weights over
-  relevance, coverage and, when present, the model's probability (``answerability.fit_answerability``).
+  relevance, coverage, missing names and, when present, the model's probability (``answerability.fit_answerability``).
 
 Every row must say ``"split": "tune"``: a file with held-out (or unmarked) rows is refused, so
 the held-out figures stay honest. Accuracy on the tune rows before (as the run decided) and
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from paperqa_local.answerability import answerable, fit_answerability
+from paperqa_local.answerability import FEATURES, answerable, fit_answerability
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation.splits import TUNE
 from paperqa_local.evaluation.verify_metrics import NEI
@@ -107,13 +107,13 @@ def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float
     if len({bool(r["answerable"]) for r in scored}) < 2:
         raise PaperQAError("answerability: the items need both answerable and unanswerable questions with "
                            "answerability scores (PubMedQA alone has no unanswerable ones: use the seeds items)")
-    features = ["relevance", "coverage"] + (["model"] if any("model" in r["answerability"] for r in scored) else [])
+    features = [f for f in FEATURES if any(f in r["answerability"] for r in scored)]
     # questions below the relevance gate have no model score: they keep the threshold rule, as in the product
     weights = fit_answerability([(r["answerability"], bool(r["answerable"])) for r in scored
                                  if all(f in r["answerability"] for f in features)], features)
 
     def decision(r: Row, w: dict[str, float]) -> bool:
-        return answerable(r["answerability"], w, settings.min_relevance, settings.min_coverage)
+        return answerable(r["answerability"], w, settings)
 
     return weights, [(decision(r, old) == bool(r["answerable"]), decision(r, weights) == bool(r["answerable"]))
                      for r in scored]

@@ -189,11 +189,17 @@ def _measure(fn: Callable[[Any], Any], items: list[Any], warm: list[Any], desc: 
 
 
 def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool) -> tuple[dict[str, Any], list[Any]]:
-    """Hybrid first (each query embedded once, uncached, as a user's new question), then dense-only and
-    BM25-only over ``candidates`` hits (the query vector now cached), then the query embedding alone."""
+    """Hybrid first (each query embedded once, uncached, as a user's new question); then, the query vector
+    cached, hybrid with its halves side by side and one after the other (``parallel_search``), dense-only
+    and BM25-only over ``candidates`` hits; then the query embedding alone."""
     n = qa.settings.candidates
     figs: dict[str, Any] = {}
     figs["hybrid"], found = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid", progress)
+    if qa.settings.parallel_search:  # the keyword half beside the dense one, and after it (query vectors cached)
+        sequential = qa.settings.with_overrides(parallel_search=False)
+        figs["hybrid_cached"], _ = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid cached", progress)
+        figs["hybrid_sequential"], _ = _measure(lambda q: qa.retriever.retrieve(q, sequential), queries,
+                                                WARM_QUERIES, f"{label} hybrid sequential", progress)
     figs["dense"], _ = _measure(lambda q: qa.search(q, k=n, mode="dense"), queries, WARM_QUERIES,
                                 f"{label} dense", progress)
     figs["bm25"], _ = _measure(lambda q: qa.search(q, k=n, mode="bm25"), queries, WARM_QUERIES, f"{label} bm25",

@@ -1,0 +1,41 @@
+"""The answer-or-refuse decision's signals: names the passages never mention, and the threshold rule."""
+
+from __future__ import annotations
+
+from paperqa_local.answerability import answerable, missing_names, missing_share, question_names
+from paperqa_local.settings import Settings
+
+from fakes import context
+
+
+def test_question_names_are_the_words_that_name_things() -> None:
+    q = "What word error rate does Whisper large-v2 reach on LibriSpeech test-clean with 540B GPUs?"
+    assert question_names(q) == ["Whisper", "large-v2", "LibriSpeech", "540B", "GPUs"]
+    # a paraphrase names nothing: plain words, and the question's own first word is not a name
+    assert question_names("How long was the single-filter mid-infrared exposure of the sky patch?") == []
+
+
+def test_a_name_no_passage_mentions_is_missing_and_a_written_variant_is_not() -> None:
+    passages = [context(1, "p1", "BERT large reaches 90.9 F1 on SQuAD; we train ResNet50 on 8 GPU nodes."),
+                context(2, "p2", "Chain-of-thought prompting helps small models.")]
+    assert missing_names("What F1 does BERT-large reach on SQuAD with ResNet-50 and GPUs?", passages) == []
+    assert missing_names("How much does chain-of-thought prompting improve PaLM 540B on GSM8K?", passages) == [
+        "PaLM", "540B", "GSM8K"]
+
+
+def test_missing_share_weighs_names_by_rarity() -> None:
+    passages = [context(1, "p1", "Chain-of-thought prompting improves arithmetic reasoning of language models.")]
+    idf = {"palm": 5.0, "gsm8k": 5.0}.get
+    share = missing_share("How much does chain-of-thought prompting improve PaLM on GSM8K?", passages,
+                          lambda w: idf(w) or 1.0)
+    assert 0.5 < share < 1.0
+    assert missing_share("How much does chain-of-thought prompting improve reasoning?", passages, lambda w: 1.0) == 0
+
+
+def test_the_threshold_rule_refuses_when_names_are_missing() -> None:
+    s = Settings()
+    ok = {"relevance": 0.6, "coverage": 0.5, "missing": 0.0}
+    assert answerable(ok, {}, s)
+    assert not answerable({**ok, "missing": s.max_missing}, {}, s)
+    assert not answerable({**ok, "coverage": s.min_coverage - 0.01}, {}, s)
+    assert answerable({"relevance": 0.6, "coverage": 0.5}, {}, s)  # items recorded before the signal existed
