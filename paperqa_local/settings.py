@@ -113,7 +113,7 @@ class Settings(BaseModel):
     score_refusals: bool = Field(False, description="Read the local model's probability of answering also for "
                                  "questions the thresholds refuse (tune runs, so the answerability calibration "
                                  "learns from them; one extra prompt evaluation per refusal)")
-    question_parts: bool = Field(False, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each")
+    question_parts: bool = Field(True, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each (chosen on the seeds tune part: docs/results/quality.md)")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
