@@ -13,7 +13,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export CMAKE_BUILD_PARALLEL_LEVEL := 2
 
-.PHONY: install models browser test lint demo bench clean
+.PHONY: install models browser test lint demo bench llama-server clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -48,6 +48,21 @@ demo: install
 
 bench: install
 	$(CLI) -v eval bench
+
+# llama.cpp's own OpenAI-compatible server, which decodes several answers in one batch (`--parallel`),
+# built from the llama.cpp sources inside PyPI's llama-cpp-python sdist (~25 min on 2 cores; optional:
+# cluster mode and the concurrency bench, docs/deploy.md). Binary: build/llama.cpp/build/bin/llama-server
+LLAMA_SERVER := build/llama.cpp/build/bin/llama-server
+llama-server: $(LLAMA_SERVER)
+$(LLAMA_SERVER): $(STAMP)
+	mkdir -p build/sdist
+	$(PIP) download -q --no-deps --no-binary :all: -d build/sdist \
+	  "llama-cpp-python==$$($(PY) -c 'import llama_cpp; print(llama_cpp.__version__)')"
+	rm -rf build/llama.cpp && mkdir -p build/llama.cpp
+	tar xzf build/sdist/llama_cpp_python-*.tar.gz -C build/llama.cpp --strip-components=3 --wildcards '*/vendor/llama.cpp/*'
+	cmake -S build/llama.cpp -B build/llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
+	cmake --build build/llama.cpp/build --target llama-server -j2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-output

@@ -6,9 +6,10 @@ reciprocal rank fusion, which needs no score calibration, is a setting away.
 Chunk vectors dilute a one-sentence fact among the rest of the abstract, so the top fused
 candidates get a third ranking, by the similarity of their single best sentence to the query;
 the sentence vectors were stored at indexing time, so the query is the only text embedded.
-In hybrid mode the BM25 search runs on a worker thread while the query is embedded and searched
-densely: SQLite, the embedding model and Chroma's index all release the GIL, so on a large library
-the two halves cost about the longer one instead of their sum.
+With ``parallel_search`` the BM25 search runs on a worker thread while the query is embedded and
+searched densely. Measured on 2 cores it is no faster (the keyword re-scoring holds the GIL and the
+embedding model already uses both cores), so it is off by default; a machine with cores to spare may
+differ, and ``make bench`` measures both.
 """
 
 from __future__ import annotations

@@ -96,8 +96,8 @@ class Settings(BaseModel):
     keyword_budget: int = Field(20_000, ge=0, description="Keyword search scores at most this many postings in "
                                 "full; past it, candidates come from the query's rarest words and are re-scored "
                                 "with the whole query (0: no limit; docs/results/scale.md)")
-    parallel_search: bool = Field(True, description="Hybrid search runs its keyword half on a thread beside the "
-                                  "dense half (both release the GIL); off: one after the other")
+    parallel_search: bool = Field(False, description="Hybrid search runs its keyword half on a thread beside the "
+                                  "dense half; off by default: no faster on 2 cores (docs/results/scale.md)")
     per_paper_cap: int = Field(2, ge=1, description="At most this many passages from one paper")
     rerank_depth: int = Field(12, ge=0, le=200, description="Fused candidates re-ranked by their best sentence (0: off)")
     sentence_weight: float = Field(2.0, ge=0, description="Weight of the best-sentence cosine in the re-rank")

@@ -30,7 +30,7 @@ def test_hybrid_search_puts_ffcv_first(seeds_qa: PaperQA) -> None:
 
 
 def test_hybrid_halves_side_by_side_rank_exactly_as_in_turn(seeds_qa: PaperQA) -> None:
-    together = seeds_qa.search(FFCV_QUERY, k=8)
+    together = seeds_qa.retriever.retrieve(FFCV_QUERY, seeds_qa.settings.with_overrides(parallel_search=True), k=8)
     in_turn = seeds_qa.retriever.retrieve(FFCV_QUERY, seeds_qa.settings.with_overrides(parallel_search=False), k=8)
     assert [(h.chunk.id, h.score) for h in together] == [(h.chunk.id, h.score) for h in in_turn]
 

@@ -130,9 +130,30 @@ def generation_server(model: Path, n_ctx: int = 2048, llama_server: Path | None 
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for_port(port, timeout=180, proc=proc)
+        if llama_server is not None:
+            _wait_healthy(f"http://{HOST}:{port}/health", proc)  # the port opens before the model is loaded
         yield f"http://{HOST}:{port}/v1"
     finally:
         stop_process(proc)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 180.0) -> None:
+    """Until ``url`` answers 200 (llama-server says 503 while it loads the model)."""
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"llama-server exited with {proc.returncode} while loading")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url}: not ready after {timeout:.0f} s")
 
 
 def concurrent_questions(home: Path, papers: list[Path], questions: list[str], model: Path,

@@ -179,10 +179,10 @@ def _synthetic_table(results: dict[str, Any]) -> str:
     for r in results["search"].get("synthetic", []):
         rows.append([r["store"], _f(r["chunks"]), _f(r["insert_chunks_per_s"], 0), _f(r.get("add_one_paper_s"), 3),
                      _pp(r["dense"]), _pp(r["bm25"]), _pp(r.get("embed_query")), _pp(r["hybrid"]),
-                     _pp(r.get("hybrid_cached")), _pp(r.get("hybrid_sequential")),
+                     _pp(r.get("hybrid_parallel")), _pp(r.get("hybrid_sequential")),
                      _f(r.get("rss_mb"), 0), _f(r.get("disk_mb"), 0)])
     return _table(["store", "chunks", "insert chunks/s", "add 1 paper s (no embedding)", "dense (Chroma)", "BM25",
-                   "query embedding", "hybrid = qa.search", "hybrid, vector cached", "same, halves in turn",
+                   "query embedding", "hybrid = qa.search", "cached vector: halves side by side", "halves in turn",
                    "RSS MiB", "home disk MiB"], rows)
 
 

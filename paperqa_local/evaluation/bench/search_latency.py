@@ -195,11 +195,11 @@ def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool)
     n = qa.settings.candidates
     figs: dict[str, Any] = {}
     figs["hybrid"], found = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid", progress)
-    if qa.settings.parallel_search:  # the keyword half beside the dense one, and after it (query vectors cached)
-        sequential = qa.settings.with_overrides(parallel_search=False)
-        figs["hybrid_cached"], _ = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid cached", progress)
-        figs["hybrid_sequential"], _ = _measure(lambda q: qa.retriever.retrieve(q, sequential), queries,
-                                                WARM_QUERIES, f"{label} hybrid sequential", progress)
+    # the query vector now cached: the keyword half beside the dense one, and after it (``parallel_search``)
+    for name, parallel in (("hybrid_parallel", True), ("hybrid_sequential", False)):
+        chosen = qa.settings.with_overrides(parallel_search=parallel)
+        figs[name], _ = _measure(lambda q, st=chosen: qa.retriever.retrieve(q, st), queries, WARM_QUERIES,
+                                 f"{label} {name}", progress)
     figs["dense"], _ = _measure(lambda q: qa.search(q, k=n, mode="dense"), queries, WARM_QUERIES,
                                 f"{label} dense", progress)
     figs["bm25"], _ = _measure(lambda q: qa.search(q, k=n, mode="bm25"), queries, WARM_QUERIES, f"{label} bm25",
