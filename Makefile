@@ -13,6 +13,13 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export CMAKE_BUILD_PARALLEL_LEVEL := 2
 
+# llama.cpp is compiled for this machine's CPU (-march=native) but without ggml's AMX kernels: on
+# CPUs that report AMX (Xeon Sapphire Rapids and later, seen in VMs here) they crash the first
+# batched decode (SIGSEGV in llama_decode). Explicit -mno-* flags win over -march=native in GCC.
+LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
+LLAMA_CFLAGS  := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16,)
+LLAMA_WHEELS  := $(HOME)/.cache/paperqa_local/wheels/llama-cpp-python-$(LLAMA_VERSION)-noamx
+
 .PHONY: install models browser test lint demo bench llama-server clean
 
 $(STAMP): pyproject.toml
@@ -20,7 +27,12 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -U pip wheel setuptools
 	@# torch first: the CPU build on local disk (a plain requirement pulls CUDA)
 	$(PIP) install torch==2.13.0
-	@echo "Installing paperqa_local (llama-cpp-python compiles once, ~9 min on 2 cores; pip caches the wheel)"
+	@# llama-cpp-python compiles once (~9 min on 2 cores); the wheel is kept in $(LLAMA_WHEELS)
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+	  echo "Compiling llama-cpp-python $(LLAMA_VERSION) (~9 min on 2 cores, once per machine)"; \
+	  CMAKE_ARGS='-DCMAKE_C_FLAGS="$(LLAMA_CFLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CFLAGS)"' \
+	    $(PIP) wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
+	$(PIP) install $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(PIP) install -e '.[dev]'
 	touch $(STAMP)
 
@@ -61,6 +73,7 @@ $(LLAMA_SERVER): $(STAMP)
 	rm -rf build/llama.cpp && mkdir -p build/llama.cpp
 	tar xzf build/sdist/llama_cpp_python-*.tar.gz -C build/llama.cpp --strip-components=3 --wildcards '*/vendor/llama.cpp/*'
 	cmake -S build/llama.cpp -B build/llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
+	  -DCMAKE_C_FLAGS="$(LLAMA_CFLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CFLAGS)" \
 	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
 	cmake --build build/llama.cpp/build --target llama-server -j2
 
