@@ -173,5 +173,6 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would
 
 
 def is_yes_no(question: str) -> bool:
-    """A question a verdict (yes/no/maybe) answers: it opens with an auxiliary verb ("Does X improve Y?")."""
-    return bool(_YES_NO.match(question))
+    """A question a verdict (yes/no/maybe) answers: it, or a clause after a colon or full stop, opens with
+    an auxiliary verb ("Does X improve Y?", "Double balloon enteroscopy: is it efficacious and safe?")."""
+    return any(_YES_NO.match(clause) for clause in re.split(r"(?<=[.:;?])\s+", question.strip()))

@@ -251,14 +251,15 @@ class PaperQA:
             if model_p is not None:
                 scores["model"] = round(model_p, 4)
         fields["answerability"] = scores
-        if not evidence.contexts or not answerable(scores, weights, s):
+        refused = not evidence.contexts or not answerable(scores, weights, s)
+        if is_yes_no(question) and (not refused or (s.score_refusals and evidence.contexts)):
+            decision = backend.decide("verdict", question, evidence)  # scored on refusals too when asked,
+            fields["verdict"] = decision.to_dict() if decision else None  # so calibration sees every question
+        if refused:
             log.info("not answered: %s", scores)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
             yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, **fields))
             return
-        if is_yes_no(question):
-            decision = backend.decide("verdict", question, evidence)
-            fields["verdict"] = decision.to_dict() if decision else None
 
         parts: list[str] = []
         for piece in backend.answer(question, evidence, instruction=instruction):

@@ -112,7 +112,8 @@ class Settings(BaseModel):
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     score_refusals: bool = Field(False, description="Read the local model's probability of answering also for "
                                  "questions the thresholds refuse (tune runs, so the answerability calibration "
-                                 "learns from them; one extra prompt evaluation per refusal)")
+                                 "learns from them; one extra prompt evaluation per refusal); a yes/no question's verdict is "
+                                 "then scored too, so the model's raw verdict is measured on every question")
     question_parts: bool = Field(True, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each (chosen on the seeds tune part: docs/results/quality.md)")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")

@@ -39,3 +39,14 @@ def test_the_threshold_rule_refuses_when_names_are_missing() -> None:
     assert not answerable({**ok, "missing": s.max_missing}, {}, s)
     assert not answerable({**ok, "coverage": s.min_coverage - 0.01}, {}, s)
     assert answerable({"relevance": 0.6, "coverage": 0.5}, {}, s)  # items recorded before the signal existed
+
+
+def test_yes_no_questions_are_found_after_a_title_clause() -> None:
+    """PubMedQA titles put the yes/no question after a colon or full stop; each gets a scored verdict."""
+    from paperqa_local.answerability import is_yes_no
+
+    assert is_yes_no("Does diabetes mellitus influence the efficacy of FDG-PET?")
+    assert is_yes_no("Double balloon enteroscopy: is it efficacious and safe in a community setting?")
+    assert is_yes_no("Human papillomavirus and pterygium. Is the virus a risk factor?")
+    assert not is_yes_no("What learning rate schedule was used to train ConvNeXt?")
+    assert not is_yes_no("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes?")
