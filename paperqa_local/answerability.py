@@ -56,16 +56,24 @@ def question_names(question: str) -> list[str]:
     (ConvNeXt, GSM8K), letters with digits (large-v2, 540B), or a capital not at the question's start
     (Whisper). ``claim_checks.names`` finds the phrase-level names of answer sentences."""
     found: list[str] = []
+    title_case = _title_case(question)
     for i, m in enumerate(_TOKEN.finditer(question)):
         word = m.group().strip("-")
         if len(word) < 2 or word.lower() in STOPWORDS or word.isdigit():
             continue
         inner_capital = any(c.isupper() for c in word[1:])
         digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
-        capitalised = i > 0 and word[0].isupper()
+        capitalised = i > 0 and word[0].isupper() and not title_case
         if inner_capital or digits or capitalised:
             found.append(word)
     return found
+
+
+def _title_case(question: str) -> bool:
+    """Most of the question's longer words are capitalised ("Is Acupuncture Efficacious for Treating …?"):
+    a capital then marks the style, not a name."""
+    words = [w for w in re.findall(r"[A-Za-z]{4,}", question)[1:] if w.lower() not in STOPWORDS]
+    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
 def _forms(word: str) -> set[str]:
@@ -74,25 +82,31 @@ def _forms(word: str) -> set[str]:
     return {w, w[:-1]} if w.endswith("s") and len(w) > 3 else {w}
 
 
+def word_forms(text: str) -> set[str]:
+    """Every form (``_forms``) of the words of ``text`` and of their hyphen-separated parts."""
+    pool: set[str] = set()
+    for token in _TOKEN.findall(text):
+        pool |= _forms(token)
+        pool.update(f for part in token.split("-") if part for f in _forms(part))
+    return pool
+
+
+def mentions(name: str, pool: set[str]) -> bool:
+    """``name`` is among the ``word_forms`` in ``pool``; a hyphenated name also when each of its parts is
+    (``BERT-large`` in "BERT large")."""
+    if _forms(name) & pool:
+        return True
+    parts = [p for p in name.split("-") if len(p) >= 2]
+    return len(parts) > 1 and all(_forms(p) & pool for p in parts)
+
+
 def missing_names(question: str, contexts: Sequence[Context]) -> list[str]:
-    """The question's names that no passage (title included) mentions; a hyphenated name counts as
-    mentioned when each of its parts is (``BERT-large`` in "BERT large")."""
+    """The question's names that no passage (title included) mentions."""
     wanted = question_names(question)
     if not wanted:
         return []
-    pool: set[str] = set()
-    for ctx in contexts:
-        for token in _TOKEN.findall(f"{ctx.chunk.title} {ctx.chunk.text}"):
-            pool |= _forms(token)
-            pool.update(f for part in token.split("-") if part for f in _forms(part))
-
-    def mentioned(name: str) -> bool:
-        if _forms(name) & pool:
-            return True
-        parts = [p for p in name.split("-") if len(p) >= 2]
-        return len(parts) > 1 and all(_forms(p) & pool for p in parts)
-
-    return [n for n in wanted if not mentioned(n)]
+    pool = word_forms(" ".join(f"{ctx.chunk.title} {ctx.chunk.text}" for ctx in contexts))
+    return [n for n in wanted if not mentions(n, pool)]
 
 
 def missing_share(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:

@@ -17,6 +17,7 @@ from paperqa_local.answer import build_answer, not_answered
 from paperqa_local.answerability import answerable, is_yes_no, missing_share, question_coverage
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
+from paperqa_local.completeness import complete_answer
 from paperqa_local.embedding import Embedder
 from paperqa_local.embeddings import make_embedder
 from paperqa_local.errors import PaperQAError
@@ -31,6 +32,7 @@ from paperqa_local.results import Answer, Event, EventKind, Verdict
 from paperqa_local.retrieval import Retriever
 from paperqa_local.sentence_vectors import SentenceVectors
 from paperqa_local.settings import Settings
+from paperqa_local.verdict_answer import opens_with_verdict, verdict_answer
 from paperqa_local.verdicts import calibration
 
 log = logging.getLogger(__name__)
@@ -272,6 +274,11 @@ class PaperQA:
         raw = "".join(parts)
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
                               raw_text=raw, **fields)
+        if answer.cannot_answer and fields.get("verdict") and opens_with_verdict(raw):
+            # a yes/no answer whose prose failed the checks: the scored verdict with quoted evidence
+            answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer
+        elif s.complete_answers:
+            answer = complete_answer(question, answer, self.sentence_vectors)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event(EventKind.ANSWER, answer=answer)
 

@@ -141,6 +141,7 @@ class SentenceCheck:
     supported: bool
     hedge: bool = False  # says what the passages do NOT state: never a supported claim, shown as a gap
     reason: str = ""  # why it is not supported, when a check (not the score) failed it
+    quoted: bool = False  # a passage sentence added verbatim for a paper the model left out (completeness.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

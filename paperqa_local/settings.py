@@ -115,6 +115,7 @@ class Settings(BaseModel):
                                  "learns from them; one extra prompt evaluation per refusal); a yes/no question's verdict is "
                                  "then scored too, so the model's raw verdict is measured on every question")
     question_parts: bool = Field(True, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each (chosen on the seeds tune part: docs/results/quality.md)")
+    complete_answers: bool = Field(True, description="Add, quoted, the best sentence of a paper the question names (a name only that evidence paper mentions) when the answer leaves it out (completeness.py)")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")

@@ -50,3 +50,10 @@ def test_yes_no_questions_are_found_after_a_title_clause() -> None:
     assert is_yes_no("Human papillomavirus and pterygium. Is the virus a risk factor?")
     assert not is_yes_no("What learning rate schedule was used to train ConvNeXt?")
     assert not is_yes_no("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes?")
+
+
+def test_title_case_questions_do_not_turn_every_word_into_a_name() -> None:
+    """PubMedQA titles capitalise every word; only inner capitals and digits still mark names there."""
+    assert question_names("Is Acupuncture Efficacious for Treating Phonotraumatic Vocal Pathologies?") == []
+    assert question_names("Does the HbA1c Target Matter for Treating Older Diabetic Patients?") == ["HbA1c"]
+    assert question_names("What word error rate does Whisper large-v2 reach?") == ["Whisper", "large-v2"]

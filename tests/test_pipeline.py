@@ -171,3 +171,37 @@ def test_every_backend_answers_through_the_same_seam(seeds_qa: PaperQA) -> None:
     assert local.generates and local.label == seeds_qa.settings.model
     answer = seeds_qa.ask(FFCV_QUESTION, llm="extractive")
     assert answer.backend == "extractive" and answer.model == "extractive"
+
+
+def test_yes_no_answer_whose_prose_fails_the_check_is_the_scored_verdict_quoted(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model restates the question ("Yes, X does Y") in words no passage holds: the answer is the scored
+    verdict with the passages' own sentences, not "not answered"."""
+    def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202
+        yield "Yes, the purple elephant committee approved the plan unanimously [1]."
+
+    monkeypatch.setattr(ChatBackend, "generate", fake_generate)
+    monkeypatch.setattr(ChatBackend, "option_logprobs",
+                        lambda self, messages, options: {k: (-0.2 if k == "yes" else -3.0) for k in options}
+                        if "yes" in options else {"refuse": -5.0})
+    question = "Can FFCV train an ImageNet ResNet-50 to 75% in about 20 minutes on a single machine?"
+    answer = seeds_qa.ask(question, llm="local")
+    assert not answer.cannot_answer and answer.verdict["label"] == "yes"
+    assert answer.text.startswith("Yes: ") and all(s.quoted and s.supported for s in answer.sentences)
+    assert answer.references[0].title.startswith("FFCV")
+    assert "elephant" not in answer.text
+
+
+def test_a_two_paper_question_answered_for_one_gets_the_other_quoted(seeds_qa: PaperQA,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202
+        yield "CLOOB uses the InfoLOOB objective in place of InfoNCE [1]."
+
+    monkeypatch.setattr(ChatBackend, "generate", fake_generate)
+    monkeypatch.setattr(ChatBackend, "option_logprobs", lambda self, messages, options: None)
+    answer = seeds_qa.ask(MULTI, llm="local")
+    titles = [r.title for r in answer.references]
+    assert titles[0].startswith("CLOOB") and any(t.startswith("Dissecting CLIP") for t in titles), titles
+    assert answer.sentences[-1].quoted
+    alone = seeds_qa.ask(MULTI, llm="local", complete_answers=False)
+    assert [r.title for r in alone.references] == titles[:1]

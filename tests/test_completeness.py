@@ -1,0 +1,52 @@
+"""A question naming two papers gets both: the one the model left out is quoted, verbatim and cited."""
+
+from __future__ import annotations
+
+from paperqa_local.answer import build_answer
+from paperqa_local.completeness import complete_answer, missing_papers
+
+from fakes import context, embed
+
+SCORE = "SCoRe improves Gemini 1.5 Flash by 15.6% on the MATH benchmark with reinforcement learning."
+ROLLBACK = "Thought Rollback raises GPT-4 to 81.6% on MATH by rolling back erroneous thoughts."
+SHARED = "Both methods are evaluated on MATH with large language models."
+QUESTION = "How much do SCoRe and Thought Rollback improve large language models on the MATH benchmark?"
+
+
+def contexts():  # noqa: ANN201
+    return [context(1, "score", SCORE), context(2, "rollback", ROLLBACK), context(3, "survey", SHARED)]
+
+
+def test_a_named_paper_the_answer_leaves_out_is_quoted_with_its_marker() -> None:
+    ctxs = contexts()
+    answer = build_answer(QUESTION, "SCoRe improves Gemini 1.5 Flash by 15.6% on MATH [1].", ctxs, embed, 0.3)
+    assert [r.paper_id for r in answer.references] == ["score"]
+    assert list(missing_papers(QUESTION, answer)) == ["rollback"]
+
+    done = complete_answer(QUESTION, answer, embed)
+    assert [r.paper_id for r in done.references] == ["score", "rollback"]
+    assert done.text.endswith("Thought Rollback raises GPT-4 to 81.6% on MATH by rolling back erroneous thoughts [2].")
+    assert done.sentences[-1].quoted and done.sentences[-1].supported and done.sentences[-1].citations == [2]
+
+
+def test_nothing_is_added_when_the_answer_covers_every_named_paper() -> None:
+    ctxs = contexts()
+    raw = "SCoRe improves Gemini 1.5 Flash by 15.6% on MATH [1]. Thought Rollback raises GPT-4 to 81.6% [2]."
+    answer = build_answer(QUESTION, raw, ctxs, embed, 0.3)
+    before = answer.text
+    assert complete_answer(QUESTION, answer, embed).text == before
+
+
+def test_names_several_papers_share_single_out_nothing() -> None:
+    """MATH is in every passage: it names no one paper, so a one-paper answer to a one-paper question stays."""
+    ctxs = contexts()
+    question = "How much does SCoRe improve large language models on MATH?"
+    answer = build_answer(question, "SCoRe improves Gemini 1.5 Flash by 15.6% on MATH [1].", ctxs, embed, 0.3)
+    assert missing_papers(question, answer) == {}
+    assert len(complete_answer(question, answer, embed).sentences) == 1
+
+
+def test_a_refusal_stays_a_refusal() -> None:
+    answer = build_answer(QUESTION, "I cannot answer this from the passages.", contexts(), embed, 0.3)
+    assert answer.cannot_answer
+    assert complete_answer(QUESTION, answer, embed).cannot_answer
