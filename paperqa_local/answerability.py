@@ -186,7 +186,14 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would
                      re.IGNORECASE)
 
 
+_WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+
+
 def is_yes_no(question: str) -> bool:
     """A question a verdict (yes/no/maybe) answers: it, or a clause after a colon or full stop, opens with
-    an auxiliary verb ("Does X improve Y?", "Double balloon enteroscopy: is it efficacious and safe?")."""
-    return any(_YES_NO.match(clause) for clause in re.split(r"(?<=[.:;?])\s+", question.strip()))
+    an auxiliary verb ("Does X improve Y?", "Double balloon enteroscopy: is it efficacious and safe?"),
+    or it asks with no question word at all ("The nurse cystoscopist: a feasible option?")."""
+    question = question.strip()
+    if question.endswith("?") and not _WH.search(question):
+        return True
+    return any(_YES_NO.match(clause) for clause in re.split(r"(?<=[.:;?])\s+", question))

@@ -48,6 +48,7 @@ def test_yes_no_questions_are_found_after_a_title_clause() -> None:
     assert is_yes_no("Does diabetes mellitus influence the efficacy of FDG-PET?")
     assert is_yes_no("Double balloon enteroscopy: is it efficacious and safe in a community setting?")
     assert is_yes_no("Human papillomavirus and pterygium. Is the virus a risk factor?")
+    assert is_yes_no("The nurse cystoscopist: a feasible option?")
     assert not is_yes_no("What learning rate schedule was used to train ConvNeXt?")
     assert not is_yes_no("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes?")
 
