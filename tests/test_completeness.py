@@ -50,3 +50,11 @@ def test_a_refusal_stays_a_refusal() -> None:
     answer = build_answer(QUESTION, "I cannot answer this from the passages.", contexts(), embed, 0.3)
     assert answer.cannot_answer
     assert complete_answer(QUESTION, answer, embed).cannot_answer
+
+
+def test_repeating_a_name_without_citing_its_paper_does_not_cover_it() -> None:
+    """"SCoRe and Thought Rollback improve … [2]" gives one paper's result for both: SCoRe's own is quoted."""
+    raw = "SCoRe and Thought Rollback improve large language models on MATH by rolling back thoughts [2]."
+    answer = complete_answer(QUESTION, build_answer(QUESTION, raw, contexts(), embed, 0.3), embed)
+    assert [r.paper_id for r in answer.references] == ["rollback", "score"]
+    assert "15.6%" in answer.text
