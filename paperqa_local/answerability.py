@@ -33,6 +33,7 @@ class Thresholds(Protocol):
     min_relevance: float
     min_coverage: float
     max_missing: float
+    max_unstated: float
 
 
 def question_coverage(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
@@ -122,9 +123,9 @@ def missing_share(question: str, contexts: Sequence[Context], idf: Callable[[str
 
 # --- the decision -------------------------------------------------------------------------
 #: Features the decision reads: retrieval relevance, term coverage, the weight of names no passage mentions,
-#: and (when the backend gives token probabilities) the model's own probability that it will answer rather
+#: the share of asked kinds of detail no passage about the subject states (``asked_details``), and (when the backend gives token probabilities) the model's own probability that it will answer rather
 #: than write the sentinel.
-FEATURES = ("relevance", "coverage", "missing", "model")
+FEATURES = ("relevance", "coverage", "missing", "unstated", "model")
 
 
 def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: Thresholds) -> bool:
@@ -137,7 +138,8 @@ def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: 
     if weights and all(f in scores for f in FEATURES if f in weights):
         return _z(scores, weights) >= 0
     return (scores["relevance"] >= thresholds.min_relevance and scores["coverage"] >= thresholds.min_coverage
-            and scores.get("missing", 0.0) < thresholds.max_missing)
+            and scores.get("missing", 0.0) < thresholds.max_missing
+            and scores.get("unstated", 0.0) < thresholds.max_unstated)
 
 
 def _z(scores: dict[str, float], weights: dict[str, float]) -> float:

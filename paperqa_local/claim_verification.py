@@ -1,15 +1,19 @@
 """``PaperQA.verify``: is a claim supported, contradicted, or not addressed by the papers?
 
-The label is a scored decision (``verdicts.py``): the model's first-token probabilities of
-SUPPORT / CONTRADICT / NEI given the evidence, with per-label offsets calibrated on the
-tuning part of SciFact. Evidence sentences are chosen verbatim from the passages by their
-similarity to the claim (``text_rules.blend``), so each is a quote with its citation.
-Backends without token probabilities decide by that similarity alone: NEI below a
-calibrated threshold, SUPPORT above it (they cannot tell support from contradiction).
+SciFact's pipeline shape (retrieve abstracts, select rationale sentences, label from the rationales):
+evidence sentences are chosen verbatim from the passages by their similarity to the claim
+(``text_rules.blend``), and the label is a scored decision (``verdicts.py``) read from the model's
+first-token probabilities of SUPPORT / CONTRADICT / NEI given *those sentences* (with their [n] and
+paper), not the whole evidence: a 1.5B model judges a few rationale sentences better than 1,200
+tokens of passages, and the prompt is a fifth as long. The calibration fitted on SciFact's tuning
+part combines those probabilities with the best sentence's similarity (``verdicts.decide``).
+Backends without token probabilities decide by that similarity alone: NEI below a calibrated
+threshold, SUPPORT above it (they cannot tell support from contradiction).
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -21,42 +25,79 @@ from paperqa_local.text_rules import blend, content_words, split_sentences
 from paperqa_local.verdicts import Decision, calibration
 
 NEI = "NOT_ENOUGH_INFO"
-#: Evidence sentences kept for a verdict: the best, and others within this share of its score.
+#: Evidence sentences shown with a verdict: the best, and others within this share of its score.
 SENTENCE_SHARE = 0.9
 MAX_SENTENCES = 3
+#: Sentences the model reads to decide the label (SciFact rationales are one to three sentences).
+RATIONALE_SENTENCES = 4
 #: Similarity above which the unscored fallback says SUPPORT (overridden by calibration.json).
 FALLBACK_THRESHOLD = 0.6
 
 
-def evidence_sentences(claim: str, evidence: Evidence, embed: Callable[[list[str]], np.ndarray],
-                       share: float = SENTENCE_SHARE, limit: int = MAX_SENTENCES) -> list[EvidenceSentence]:
-    """The passage sentences that bear most on the claim, best first, verbatim with their [n]."""
+def ranked_sentences(claim: str, evidence: Evidence,
+                     embed: Callable[[list[str]], np.ndarray]) -> list[EvidenceSentence]:
+    """Every passage sentence, verbatim with its [n], best match to the claim first."""
     pool = [(ctx, i, s) for ctx in evidence.contexts for i, s in enumerate(_sentences(ctx.text))]
     if not pool or evidence.query_vector is None:
         return []
     sentences = [s for _, _, s in pool]
     scores = blend(embed(sentences) @ evidence.query_vector, content_words(claim), sentences)
-    best = float(scores.max())
-    out = []
-    for j in np.argsort(-scores, kind="stable")[:limit]:
-        if scores[j] < best * share and out:
-            break
-        ctx, i, sentence = pool[int(j)]
-        out.append(EvidenceSentence(number=ctx.number, paper_id=ctx.chunk.paper_id, title=ctx.chunk.title,
-                                    sentence=sentence, index=i, location=ctx.chunk.location, score=float(scores[j])))
-    return out
+    return [EvidenceSentence(number=ctx.number, paper_id=ctx.chunk.paper_id, title=ctx.chunk.title,
+                             sentence=sentence, index=i, location=ctx.chunk.location, score=float(scores[j]))
+            for j in np.argsort(-scores, kind="stable") for ctx, i, sentence in [pool[int(j)]]]
+
+
+def evidence_sentences(claim: str, evidence: Evidence, embed: Callable[[list[str]], np.ndarray],
+                       share: float = SENTENCE_SHARE, limit: int = MAX_SENTENCES) -> list[EvidenceSentence]:
+    """The passage sentences that bear most on the claim, best first, verbatim with their [n]."""
+    return _top(ranked_sentences(claim, evidence, embed), share, limit)
+
+
+def rationale_evidence(evidence: Evidence, ranked: list[EvidenceSentence],
+                       limit: int = RATIONALE_SENTENCES) -> Evidence:
+    """``evidence`` cut to its ``limit`` best sentences, each passage keeping its number and its sentences
+    in their order (gaps marked), for the label prompt."""
+    chosen: dict[int, list[EvidenceSentence]] = {}
+    for e in ranked[:limit]:
+        chosen.setdefault(e.number, []).append(e)
+    contexts = []
+    for ctx in evidence.contexts:
+        if ctx.number in chosen:
+            cut = copy.copy(ctx)
+            picked = sorted(chosen[ctx.number], key=lambda e: e.index)
+            cut.text = "".join((GAP if k and e.index != picked[k - 1].index + 1 else " " if k else "") + e.sentence
+                               for k, e in enumerate(picked))
+            contexts.append(cut)
+    return Evidence(contexts=contexts, best_relevance=evidence.best_relevance, query_vector=evidence.query_vector)
 
 
 def verify_claim(claim: str, evidence: Evidence, backend: Backend,
                  embed: Callable[[list[str]], np.ndarray]) -> Verdict:
     """Label the claim against ``evidence`` and pick the sentences behind the label."""
-    sentences = evidence_sentences(claim, evidence, embed)
-    decision = backend.decide("verify", claim, evidence) if evidence.contexts else None
+    ranked = ranked_sentences(claim, evidence, embed)
+    sentences = _top(ranked, SENTENCE_SHARE, MAX_SENTENCES)
+    features = {"similarity": sentences[0].score if sentences else 0.0}
+    decision = None
+    if evidence.contexts and ranked:
+        decision = backend.decide("verify", claim, rationale_evidence(evidence, ranked), features)
     if decision is None:
         decision = _by_similarity(sentences, backend.label)
     return Verdict(claim=claim, label=decision.label, probabilities=decision.probabilities,
                    evidence=[] if decision.label == NEI else sentences, contexts=evidence.contexts,
-                   scored=decision.scored, logprobs=decision.logprobs, backend=backend.name, model=backend.label)
+                   scored=decision.scored, logprobs=decision.logprobs, features=features,
+                   backend=backend.name, model=backend.label)
+
+
+def _top(ranked: list[EvidenceSentence], share: float, limit: int) -> list[EvidenceSentence]:
+    if not ranked:
+        return []
+    best = ranked[0].score
+    out = [ranked[0]]
+    for e in ranked[1:limit]:
+        if e.score < best * share:
+            break
+        out.append(e)
+    return out
 
 
 def _by_similarity(sentences: list[EvidenceSentence], label: str) -> Decision:

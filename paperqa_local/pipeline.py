@@ -15,6 +15,7 @@ from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
 from paperqa_local.answerability import answerable, is_yes_no, missing_share, question_coverage
+from paperqa_local.asked_details import state_gaps, unstated_share
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
 from paperqa_local.completeness import complete_answer
@@ -243,19 +244,22 @@ class PaperQA:
         idf = self.library.idf()
         scores = {"relevance": round(evidence.best_relevance, 4),
                   "coverage": round(question_coverage(question, evidence.contexts, idf), 4),
-                  "missing": round(missing_share(question, evidence.contexts, idf), 4)}
+                  "missing": round(missing_share(question, evidence.contexts, idf), 4),
+                  "unstated": round(unstated_share(question, evidence.contexts), 4)}
         weights = calibration("answerability", backend.label)
         # The model's probability costs a prompt evaluation; it is free (KV cache) only when the answer
         # follows, so read it when a calibration uses it, when the thresholds answer, or when asked to.
         wanted = "model" in weights or s.score_refusals or answerable(scores, {}, s)
+        yes_no = is_yes_no(question)
+        opening: dict[str, float] = {}  # the answer prompt's own yes/no/maybe log-probabilities
         if evidence.contexts and scores["relevance"] >= s.min_relevance and wanted:
-            model_p = backend.answer_probability(question, evidence, instruction)
+            model_p, opening = backend.answer_probability(question, evidence, instruction, verdict=yes_no)
             if model_p is not None:
                 scores["model"] = round(model_p, 4)
         fields["answerability"] = scores
         refused = not evidence.contexts or not answerable(scores, weights, s)
-        if is_yes_no(question) and (not refused or (s.score_refusals and evidence.contexts)):
-            decision = backend.decide("verdict", question, evidence)  # scored on refusals too when asked,
+        if yes_no and (not refused or (s.score_refusals and evidence.contexts)):
+            decision = backend.decide("verdict", question, evidence, opening)  # scored on refusals too when asked,
             fields["verdict"] = decision.to_dict() if decision else None  # so calibration sees every question
         if refused:
             log.info("not answered: %s", scores)
@@ -279,6 +283,7 @@ class PaperQA:
             answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer
         elif s.complete_answers:
             answer = complete_answer(question, answer, self.sentence_vectors)
+        answer = state_gaps(question, answer)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event(EventKind.ANSWER, answer=answer)
 

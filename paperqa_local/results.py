@@ -269,7 +269,8 @@ class Verdict:
     evidence: list[EvidenceSentence] = field(default_factory=list)
     contexts: list[Context] = field(default_factory=list)
     scored: bool = True  # False: the backend gave no probabilities and evidence similarity decided
-    logprobs: dict[str, float] = field(default_factory=dict)  # the model's, before calibrated offsets
+    logprobs: dict[str, float] = field(default_factory=dict)  # the model's, before calibration
+    features: dict[str, float] = field(default_factory=dict)  # what else the calibrated decision read
     backend: str = ""
     model: str = ""
     timings: dict[str, float] = field(default_factory=dict)
@@ -288,4 +289,4 @@ class Verdict:
                 "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
                 "evidence": [e.to_dict() for e in self.evidence], "contexts": [c.to_dict() for c in self.contexts],
                 "scored": self.scored, "logprobs": {k: round(v, 4) for k, v in self.logprobs.items()},
-                "backend": self.backend, "model": self.model, "timings": self.timings}
+                "features": {k: round(v, 4) for k, v in self.features.items()}, "backend": self.backend, "model": self.model, "timings": self.timings}

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 
@@ -26,7 +29,8 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 OPTIONS: dict[str, dict[str, list[str]]] = {
     "verdict": {"yes": ["yes", "Yes", "YES"], "no": ["no", "No", "NO"], "maybe": ["maybe", "Maybe", "MAYBE"]},
     "verify": {"SUPPORT": ["SUPPORT", "Support", "support"], "CONTRADICT": ["CONTRADICT", "Contradict", "contradict"],
-               "NOT_ENOUGH_INFO": ["NEI", "Nei", "nei"]},
+               # "NOT …": the model often begins "NOT ENOUGH INFO" (or the system prompt's "NOT ANSWERED")
+               "NOT_ENOUGH_INFO": ["NEI", "Nei", "nei", "NOT ENOUGH INFO", "Not enough", "not enough"]},
 }
 
 
@@ -38,21 +42,40 @@ class Decision:
     probabilities: dict[str, float] = field(default_factory=dict)
     scored: bool = True  # False: decided by the similarity fallback, no model probabilities
     logprobs: dict[str, float] = field(default_factory=dict)  # the model's, before offsets (what calibration fits)
+    features: dict[str, float] = field(default_factory=dict)  # the other inputs a linear calibration reads
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "probabilities": {k: round(v, 4) for k, v in self.probabilities.items()},
-                "scored": self.scored, "logprobs": {k: round(v, 4) for k, v in self.logprobs.items()}}
+                "scored": self.scored, "logprobs": {k: round(v, 4) for k, v in self.logprobs.items()},
+                "features": {k: round(v, 4) for k, v in self.features.items()}}
 
 
-def decide(logprobs: dict[str, float], offsets: dict[str, float] | None = None) -> Decision:
-    """Arg-max of log-probability + offset; probabilities renormalised over the options."""
-    offsets = offsets or {}
-    adjusted = {k: v + offsets.get(k, 0.0) for k, v in logprobs.items()}
+def decide(logprobs: dict[str, float], values: dict[str, float] | None = None,
+           features: dict[str, float] | None = None) -> Decision:
+    """Arg-max over the options; probabilities renormalised over them.
+
+    ``values`` (``calibration.json``) are either per-option offsets added to the log-probabilities
+    (``{"yes": 0.0, "no": 0.5}``) or a fitted linear score per option (``fit_linear``): keys ``"LABEL"`` (its
+    bias) and ``"LABEL*INPUT"`` (a weight), where the inputs are the options' log-probabilities
+    (``"lp:LABEL"``) and the decision's other ``features`` (say, the best evidence sentence's similarity).
+    """
+    values = values or {}
+    if any("*" in k for k in values):
+        inputs = linear_inputs(logprobs, features)
+        adjusted = {k: values.get(k, 0.0) + sum(values.get(f"{k}*{name}", 0.0) * x for name, x in inputs.items())
+                    for k in logprobs}
+    else:
+        adjusted = {k: v + values.get(k, 0.0) for k, v in logprobs.items()}
     top = max(adjusted.values())
     z = sum(math.exp(v - top) for v in adjusted.values())
     probs = {k: math.exp(v - top) / z for k, v in adjusted.items()}
     label = max(adjusted, key=lambda k: (adjusted[k], k))
-    return Decision(label, probs, logprobs=dict(logprobs))
+    return Decision(label, probs, logprobs=dict(logprobs), features=dict(features or {}))
+
+
+def linear_inputs(logprobs: dict[str, float], features: dict[str, float] | None = None) -> dict[str, float]:
+    """What a linear calibration reads: each option's log-probability, then the other features."""
+    return {**{f"lp:{k}": v for k, v in logprobs.items()}, **(features or {})}
 
 
 @lru_cache(maxsize=4)
@@ -97,3 +120,47 @@ def fit_offsets(rows: list[tuple[dict[str, float], str]], grid: tuple[float, ...
             best = max(grid, key=lambda x: (accuracy({**offsets, label: x}), -abs(x)))
             offsets[label] = best
     return offsets
+
+
+def fit_linear(rows: list[tuple[dict[str, float], str]], l2: float = 0.01, steps: int = 2000,
+               lr: float = 0.5) -> dict[str, float]:
+    """A multinomial logistic regression over ``rows`` of (inputs, gold label), in ``decide``'s key format.
+
+    Inputs are standardised for the fit and the weights mapped back to raw units; L2 keeps a weight that
+    the tuning part cannot pin down near zero. The labels are the gold labels seen, in first-seen order.
+    """
+    if not rows:
+        return {}
+    names = list(rows[0][0])
+    labels = list(dict.fromkeys(g for _, g in rows))
+    x = np.array([[r.get(n, 0.0) for n in names] for r, _ in rows], dtype=float)
+    y = np.zeros((len(rows), len(labels)))
+    y[np.arange(len(rows)), [labels.index(g) for _, g in rows]] = 1.0
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    xs = (x - mean) / std
+    w = np.zeros((xs.shape[1], len(labels)))
+    b = np.zeros(len(labels))
+    for _ in range(steps):
+        z = xs @ w + b
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - y) / len(rows)
+        w -= lr * (xs.T @ g + l2 * w)
+        b -= lr * g.sum(axis=0)
+    raw = w / std[:, None]
+    bias = b - mean @ raw
+    out = {label: float(bias[j]) for j, label in enumerate(labels)}
+    out.update({f"{label}*{n}": float(raw[i, j]) for j, label in enumerate(labels) for i, n in enumerate(names)})
+    return out
+
+
+def cross_validated(rows: list[tuple[dict[str, float], str]], fit: Callable[[list], dict[str, float]],
+                    score: Callable[[dict[str, float], dict[str, float]], str], folds: int = 5) -> float:
+    """Accuracy of ``fit`` on rows it was not fitted on (``folds``-fold, rows dealt in turn): how a choice
+    between calibrations is made on the tuning part alone."""
+    right = 0
+    for k in range(folds):
+        train = [r for i, r in enumerate(rows) if i % folds != k]
+        values = fit(train)
+        right += sum(score(inputs, values) == gold for i, (inputs, gold) in enumerate(rows) if i % folds == k)
+    return right / len(rows) if rows else 0.0

@@ -7,7 +7,15 @@ import math
 from pathlib import Path
 
 from paperqa_local.claim_checks import attribution, is_hedge, names
-from paperqa_local.verdicts import calibration, decide, fit_offsets, save_calibration
+from paperqa_local.verdicts import (
+    calibration,
+    cross_validated,
+    decide,
+    fit_linear,
+    fit_offsets,
+    linear_inputs,
+    save_calibration,
+)
 
 
 def lp(**probs: float) -> dict[str, float]:
@@ -27,6 +35,29 @@ def test_offsets_remove_a_models_yes_bias() -> None:
     assert sum(decide(r).label == g for r, g in rows) == 5  # always "yes"
     offsets = fit_offsets(rows)
     assert sum(decide(r, offsets).label == g for r, g in rows) == 10
+
+
+def test_a_linear_calibration_reads_a_feature_the_offsets_cannot() -> None:
+    """The model says SUPPORT alike for supported and unaddressed claims; the best evidence sentence's similarity
+    tells them apart. Offsets cannot use it; the fitted linear score can, and cross-validation inside the
+    rows shows it without touching other data."""
+    rows = []
+    for i in range(40):
+        gold = "SUPPORT" if i % 2 else "NEI"
+        logprobs = lp(SUPPORT=0.6 + 0.001 * (i % 7), NEI=0.4 - 0.001 * (i % 7))
+        rows.append((logprobs, {"similarity": (0.8 if gold == "SUPPORT" else 0.4) + 0.01 * (i % 5)}, gold))
+    offsets = fit_offsets([(lps, g) for lps, _, g in rows])
+    assert sum(decide(lps, offsets, f).label == g for lps, f, g in rows) <= 25
+    linear = [(linear_inputs(lps, f), g) for lps, f, g in rows]
+    values = fit_linear(linear)
+    assert all(decide(lps, values, f).label == g for lps, f, g in rows)
+    assert "SUPPORT*similarity" in values and "NEI*lp:NEI" in values
+
+    def label(x: dict[str, float], v: dict[str, float]) -> str:
+        return decide({k: x[f"lp:{k}"] for k in ("SUPPORT", "NEI")}, v, {"similarity": x["similarity"]}).label
+
+    assert cross_validated(linear, fit_linear, label) == 1.0
+    assert cross_validated([(lps, g) for lps, _, g in rows], fit_offsets, lambda x, v: decide(x, v).label) < 0.7
 
 
 def test_calibration_round_trip(tmp_path: Path) -> None:

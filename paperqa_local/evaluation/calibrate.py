@@ -5,9 +5,11 @@ runs wrote and records what it fits in ``calibration.json`` (``verdicts.save_cal
 under the model the items name:
 
 - ``verify`` (SciFact items): per-label offsets on the model's SUPPORT/CONTRADICT/NEI
-  log-probabilities (``verdicts.fit_offsets``); for a backend without probabilities
-  (extractive), the evidence-similarity ``threshold`` above which it says SUPPORT;
-- ``verdict`` (PubMedQA items): offsets on the yes/no/maybe log-probabilities of ``answer.verdict``;
+  log-probabilities (``verdicts.fit_offsets``) or a linear score over them and the decision's features
+  (``verdicts.fit_linear``: the best evidence sentence's similarity), whichever 5-fold cross-validation
+  inside the tune rows finds more accurate; for a backend without probabilities (extractive), the
+  evidence-similarity ``threshold`` above which it says SUPPORT;
+- ``verdict`` (PubMedQA items): the same choice for the yes/no/maybe log-probabilities of ``answer.verdict``;
 - ``answerability`` (seeds or PubMedQA items): the logistic answer-or-refuse weights over
   relevance, coverage, missing names and, when present, the model's probability (``answerability.fit_answerability``).
 
@@ -28,7 +30,16 @@ from paperqa_local.evaluation.splits import TUNE
 from paperqa_local.evaluation.verify_metrics import NEI
 from paperqa_local.evaluation.workspace import read_items
 from paperqa_local.settings import Settings
-from paperqa_local.verdicts import CALIBRATION_FILE, calibration, decide, fit_offsets, save_calibration
+from paperqa_local.verdicts import (
+    CALIBRATION_FILE,
+    calibration,
+    cross_validated,
+    decide,
+    fit_linear,
+    fit_offsets,
+    linear_inputs,
+    save_calibration,
+)
 
 KINDS = ("verify", "verdict", "answerability")
 Row = dict[str, Any]
@@ -69,40 +80,60 @@ def calibrate(kind: str, items: str | Path | Sequence[str | Path], *, settings: 
         raise PaperQAError(f"{', '.join(map(str, files))}: items must come from one model "
                            f"(found {', '.join(models) or 'none'})")
     model = models[0]
-    fit: Callable[..., tuple[dict[str, float], list[tuple[bool, bool]]]] = _FITS[kind]
-    values, outcomes = fit(rows, settings or Settings(), calibration(kind, model, path))
+    fit: Callable[..., tuple[dict[str, float], list[tuple[bool, bool]], dict[str, Any]]] = _FITS[kind]
+    values, outcomes, info = fit(rows, settings or Settings(), calibration(kind, model, path))
     save_calibration(kind, model, values, path)
     n = len(outcomes)
     return {"kind": kind, "model": model, "items": [str(f) for f in files], "rows": n, "values": calibration(kind, model, path),
             "accuracy_before": round(sum(b for b, _ in outcomes) / n, 4),
-            "accuracy_after": round(sum(a for _, a in outcomes) / n, 4), "calibration_file": str(path)}
+            "accuracy_after": round(sum(a for _, a in outcomes) / n, 4), "calibration_file": str(path), **info}
 
 
 # ----------------------------------------------------------------------------- fits
-# Each returns (values to save, [(right before, right after) per row scored]).
-def _fit_verify(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+# Each returns (values to save, [(right before, right after) per row scored], what was chosen and why).
+def _fit_verify(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:
     if any(r.get("logprobs") for r in rows):
-        offsets = fit_offsets([(r["logprobs"], r["label_gold"]) for r in rows if r.get("logprobs")])
-        return offsets, [(r["label_pred"] == r["label_gold"],
-                          (decide(r["logprobs"], offsets).label if r.get("logprobs") else r["label_pred"])
-                          == r["label_gold"]) for r in rows]
+        return _fit_scored([(r["logprobs"], r.get("features") or {}, r["label_gold"], r["label_pred"])
+                            for r in rows if r.get("logprobs")])
     scored = [(float(r.get("probabilities", {}).get("similarity", 0.0)), r["label_gold"]) for r in rows]
     threshold = fit_threshold(scored)
     return {"threshold": threshold}, [(r["label_pred"] == g, ("SUPPORT" if s >= threshold else NEI) == g)
-                                      for r, (s, g) in zip(rows, scored, strict=True)]
+                                      for r, (s, g) in zip(rows, scored, strict=True)], {"method": "threshold"}
 
 
-def _fit_verdict(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+def _fit_verdict(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:
     scored = [r for r in rows if r.get("label_gold") and (r.get("verdict") or {}).get("logprobs")]
     if not scored:
         raise PaperQAError("verdict: no item has a scored verdict (answer.verdict with logprobs); run PubMedQA "
                            "with a backend that gives token probabilities (llm = local)")
-    offsets = fit_offsets([(r["verdict"]["logprobs"], r["label_gold"]) for r in scored])
-    return offsets, [(r["verdict"]["label"] == r["label_gold"],
-                      decide(r["verdict"]["logprobs"], offsets).label == r["label_gold"]) for r in scored]
+    return _fit_scored([(r["verdict"]["logprobs"], r["verdict"].get("features") or {}, r["label_gold"],
+                         r["verdict"]["label"]) for r in scored])
 
 
-def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list]:
+#: (log-probabilities, features, gold label, label the run chose)
+Scored = tuple[dict[str, float], dict[str, float], str, str]
+
+
+def _fit_scored(rows: list[Scored]) -> tuple[dict, list, dict]:
+    """Offsets, or a linear score over log-probabilities and features, whichever is more accurate on tune
+    rows it was not fitted on (5-fold cross-validation inside the tune part); then fitted on all of them."""
+    offsets_rows = [(lp, gold) for lp, _, gold, _ in rows]
+    linear_rows = [(linear_inputs(lp, feats), gold) for lp, feats, gold, _ in rows]
+    labels = list(rows[0][0])
+    cv = {"offsets": cross_validated(offsets_rows, fit_offsets, lambda lp, v: decide(lp, v).label),
+          "linear": cross_validated(linear_rows, fit_linear, lambda x, v: _linear_label(x, v, labels))}
+    method = max(cv, key=lambda m: (cv[m], m == "offsets"))  # a tie keeps the simpler offsets
+    values = fit_offsets(offsets_rows) if method == "offsets" else fit_linear(linear_rows)
+    outcomes = [(chosen == gold, decide(lp, values, feats).label == gold) for lp, feats, gold, chosen in rows]
+    return values, outcomes, {"method": method, "cross_validated_accuracy": {m: round(a, 4) for m, a in cv.items()}}
+
+
+def _linear_label(inputs: dict[str, float], values: dict[str, float], labels: list[str]) -> str:
+    logprobs = {k: inputs[f"lp:{k}"] for k in labels}
+    return decide(logprobs, values, {k: v for k, v in inputs.items() if not k.startswith("lp:")}).label
+
+
+def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:
     scored = [r for r in rows if {"relevance", "coverage"} <= set(r.get("answerability") or {})]
     if len({bool(r["answerable"]) for r in scored}) < 2:
         raise PaperQAError("answerability: the items need both answerable and unanswerable questions with "
@@ -116,7 +147,7 @@ def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float
         return answerable(r["answerability"], w, settings)
 
     return weights, [(decision(r, old) == bool(r["answerable"]), decision(r, weights) == bool(r["answerable"]))
-                     for r in scored]
+                     for r in scored], {"method": "logistic"}
 
 
 _FITS = {"verify": _fit_verify, "verdict": _fit_verdict, "answerability": _fit_answerability}

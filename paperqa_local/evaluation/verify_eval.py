@@ -166,6 +166,7 @@ def score_claim(claim: Claim, verdict: Verdict, back: dict[str, str], abstracts:
         "label_gold": claim.label, "label_pred": verdict.label, "correct": verdict.label == claim.label,
         "probabilities": {k: round(v, 4) for k, v in verdict.probabilities.items()},
         "logprobs": {k: round(v, 4) for k, v in verdict.logprobs.items()}, "scored": verdict.scored,
+        "features": {k: round(v, 4) for k, v in verdict.features.items()},
         "gold": claim.gold, "pred_docs": list(sentences), "pred_sentences": sentences, "evidence": evidence,
         "context_docs": in_context,
         "gold_in_context": any(d in claim.gold for d in in_context) if claim.gold else None,

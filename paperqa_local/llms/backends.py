@@ -82,20 +82,26 @@ class Backend:
         """Log-probability that the reply starts with each option; None when the backend cannot tell."""
         return None
 
-    def answer_probability(self, question: str, evidence: Evidence, instruction: str | None = None) -> float | None:
+    def answer_probability(self, question: str, evidence: Evidence, instruction: str | None = None,
+                           verdict: bool = False) -> tuple[float | None, dict[str, float]]:
         """The model's probability that its reply to the answer prompt is an answer, not the cannot-answer
-        sentinel (read from the first token's logits; the prompt stays cached for the answer itself)."""
+        sentinel, read from the first token's logits (the prompt stays cached for the answer itself); with
+        ``verdict``, also the log-probabilities that the reply opens with yes, no or maybe, from the same
+        logits (``answer:yes`` …: a second view a verdict's linear calibration may read, at no cost)."""
         from paperqa_local.prompts import CANNOT_ANSWER
 
-        logprobs = self.option_logprobs(self.answer_messages(question, evidence, instruction),
-                                        {"refuse": [CANNOT_ANSWER]})
-        return None if logprobs is None else 1.0 - math.exp(logprobs["refuse"])
+        options = {"refuse": [CANNOT_ANSWER], **(OPTIONS["verdict"] if verdict else {})}
+        logprobs = self.option_logprobs(self.answer_messages(question, evidence, instruction), options)
+        if logprobs is None:
+            return None, {}
+        return 1.0 - math.exp(logprobs.pop("refuse")), {f"answer:{k}": v for k, v in logprobs.items()}
 
-    def decide(self, kind: str, text: str, evidence: Evidence) -> Decision | None:
-        """A scored decision (``verdicts.OPTIONS[kind]``) with this model's calibrated offsets; None without
-        token probabilities."""
+    def decide(self, kind: str, text: str, evidence: Evidence,
+               features: dict[str, float] | None = None) -> Decision | None:
+        """A scored decision (``verdicts.OPTIONS[kind]``) with this model's calibration, which may also read
+        ``features`` (``verdicts.decide``); None without token probabilities."""
         logprobs = self.option_logprobs(self.decision_messages(kind, text, evidence), OPTIONS[kind])
-        return None if logprobs is None else decide(logprobs, calibration(kind, self.label))
+        return None if logprobs is None else decide(logprobs, calibration(kind, self.label), features)
 
     def answer_messages(self, question: str, evidence: Evidence, instruction: str | None = None) -> list[Message]:
         """The chat the answer is written from: the fixed system prompt, then passages and question."""
