@@ -47,8 +47,9 @@ KINDS: tuple[Kind, ...] = (
     _kind("the batch size", r"\bbatch[- ]sizes?\b", r"\bbatch(?:[- ]sizes?|es)?\b"),
     _kind("the hardware (GPUs)", r"\bhow many (?:\w+ )?(?:gpus?|tpus?|accelerators?)\b|\bwhich (?:gpus?|hardware)\b",
           _GPU),
-    _kind("the training time", r"\bhow (?:many|much) (?:\w+ )?(?:gpu[- ])?(?:hours?|days?|time)\b|\bwall[- ]clock\b",
-          r"\bhours?\b|\bdays?\b|\bminutes?\b|\bgpu[- ]hours?\b|\bwall[- ]clock\b"),
+    _kind("the training time", r"\bhow (?:many|much) (?:\w+ )?(?:gpu[- ])?(?:hours?|days?|minutes?|time)\b"
+          r"|\bhow long (?:does|did|do|will) (?:\S+ ){1,6}?(?:take|train)\b|\bwall[- ]clock\b",
+          r"\bhours?\b|\bdays?\b|\bmin(?:ute)?s?\b|\bgpu[- ]hours?\b|\bwall[- ]clock\b"),
     _kind("the latency", r"\blatency\b|\binference (?:time|speed)\b|\bframes per second\b|\bfps\b",
           r"\blatency\b|\bms\b|\bmillisec|\bfps\b|\bframes per second\b|\bthroughput\b|\binference (?:time|speed)\b"
           r"|\bper second\b|\breal[- ]time\b|\bfaster\b|\bspeed-?ups?\b|\d\s?(?:x|×)(?![a-z])"),
@@ -67,12 +68,13 @@ def asked_kinds(question: str) -> list[Kind]:
 
 
 def subject_passages(question: str, contexts: Sequence[Context]) -> list[Context]:
-    """The passages about the question's subject: those mentioning one of its names (ConvNeXt, STU-Net; a
-    name that is itself a kind's word, like GPUs or A100, names no subject), else all of them."""
-    names = [n for n in question_names(question) if not any(k.stated.search(n) for k in KINDS)]  # not "GPUs"
-    about = [c for c in contexts if names and any(mentions(n, word_forms(f"{c.chunk.title} {c.text}"))
-                                                  for n in names)]
-    return about or list(contexts)
+    """The passages about the question's subject: those mentioning the most of its names ("FFCV", "ImageNet",
+    "ResNet-50": FFCV's passage names all three, another ImageNet paper's only two), else all of them. A name
+    that is itself a kind's word (GPUs, A100) names no subject."""
+    names = [n for n in question_names(question) if not any(k.stated.search(n) for k in KINDS)]
+    counts = [sum(mentions(n, word_forms(f"{c.chunk.title} {c.text}")) for n in names) for c in contexts]
+    top = max(counts, default=0)
+    return [c for c, n in zip(contexts, counts, strict=True) if n == top] if top else list(contexts)
 
 
 def missing_kinds(question: str, contexts: Sequence[Context]) -> list[Kind]:

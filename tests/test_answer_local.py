@@ -40,6 +40,26 @@ def test_local_model_says_not_answered(seeds_qa: PaperQA) -> None:
     assert answer.text.startswith("The indexed papers do not answer")
 
 
+CLAIMS = [
+    ("FFCV trains an ImageNet ResNet-50 to 75% accuracy in about 20 minutes on a single machine.", "SUPPORT"),
+    ("FFCV needs several days on a large cluster to train ResNet-50 on ImageNet.", "CONTRADICT"),
+    ("Whisper large-v2 reaches a word error rate of 2.7% on LibriSpeech test-clean.", "NOT_ENOUGH_INFO"),
+]
+
+
+@pytest.mark.parametrize(("claim", "label"), CLAIMS)
+def test_local_model_verifies_claims_with_quoted_evidence(seeds_qa: PaperQA, claim: str, label: str) -> None:
+    """``qa.verify`` with the default local model and the calibration fitted on SciFact's tune part."""
+    verdict = seeds_qa.verify(claim)
+    assert verdict.scored and verdict.label == label, (verdict.label, verdict.probabilities)
+    if label == "NOT_ENOUGH_INFO":
+        assert verdict.evidence == []
+    else:  # the sentences behind the label, verbatim from FFCV's passage, with its number
+        assert verdict.evidence and all(e.title.startswith("FFCV") for e in verdict.evidence)
+        by_number = {c.number: c for c in verdict.contexts}
+        assert all(e.sentence in by_number[e.number].text for e in verdict.evidence)
+
+
 def test_local_stream_can_be_stopped(seeds_qa: PaperQA) -> None:
     events = seeds_qa.stream(QUESTIONS[0][0], llm="local", model=FAST, max_tokens=200)
     kinds = []

@@ -80,7 +80,10 @@ def test_search_figures(quick_results: tuple[dict, Path]) -> None:
         assert r["add_one_paper_s"] > 0 and r["remove_one_paper_s"] > 0 and r["rss_mb"] > 0
         assert r["disk_mb"] > 0 if r["store"] == "embedded" else r["disk_mb"] >= 0
         assert r["text"] == ("real" if REAL_TEXT else "words")
-    assert "### 10^7 chunks, on paper" in render_markdown(quick_results[0])
+        # a smaller keyword budget is measured beside the default one, both halves of hybrid with it
+        assert r["bm25_budget_50"]["n"] == 8 and r["hybrid_budget_50"]["p50_ms"] > 0
+    md = render_markdown(quick_results[0])
+    assert "### 10^7 chunks, on paper" in md and "budget 50: BM25 / hybrid" in md
 
 
 def test_answer_and_baseline_figures(quick_results: tuple[dict, Path]) -> None:
@@ -118,6 +121,8 @@ def test_cli_arguments() -> None:
                                    "extractive", "--no-server", "--max-tokens", "32")
     assert sections == ("index", "search") and config.sizes == (100, 200) and not config.server
     assert config.quick and config.models == ("extractive",) and config.overrides == {"max_tokens": 32}
+    assert _bench_args("--budgets", "5000,2000")[0].keyword_budgets == (5000, 2000)
+    assert _bench_args("--budgets", "0")[0].keyword_budgets == ()
     assert build_parser().parse_args(["eval", "bench"]).func.__name__ == "run_bench"
     with pytest.raises(SystemExit):
         _bench_args("--only", "nope")

@@ -132,6 +132,26 @@ def test_a_question_about_a_model_no_passage_names_is_refused_before_the_model(s
     assert answer.answerability["missing"] >= seeds_qa.settings.max_missing
 
 
+def test_a_question_asking_a_detail_its_paper_does_not_state_is_refused_before_the_model(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STU-Net's abstract is found (every name is in it) but states neither GPUs nor hours."""
+    calls: list[int] = []
+    backend = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    monkeypatch.setattr(type(backend), "answer", lambda *a, **k: calls.append(1) or iter(["x"]))
+    answer = seeds_qa.ask("How many GPUs and how many hours did it take to train the 1.4B-parameter STU-Net?",
+                          llm="extractive")
+    assert answer.cannot_answer and calls == [] and answer.answerability["unstated"] == 1.0
+    assert any("STU-Net" in t for t in answer.closest_papers)
+
+
+def test_a_partly_stated_question_is_answered_with_the_gap_said(seeds_qa: PaperQA) -> None:
+    answer = seeds_qa.ask("How long does FFCV take to train an ImageNet ResNet-50 to 75%, and with what batch size?",
+                          llm="extractive")  # FFCV's abstract: "75% in only 20 mins", no batch size
+    assert not answer.cannot_answer and any("FFCV" in r.title for r in answer.references)
+    assert answer.gaps == ["The indexed papers do not state the batch size."]
+    assert answer.answerability["unstated"] == 0.5
+
+
 def test_stream_shows_evidence_before_any_token(seeds_qa: PaperQA) -> None:
     kinds = [e.kind for e in seeds_qa.stream(FFCV_QUESTION, llm="extractive")]
     assert kinds[0] == "evidence" and kinds[-1] == "answer"

@@ -86,6 +86,7 @@ def _bench_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     b.add_argument("--out", type=Path, help="output folder (default bench-output/)")
     b.add_argument("--no-server", action="store_true", help="skip the `chroma run` server measurements")
     b.add_argument("--sizes", help="synthetic library sizes in chunks, e.g. 1000,10000,100000")
+    b.add_argument("--budgets", help="keyword budgets BM25 and hybrid are also measured at, e.g. 5000,2000 (0: none)")
     b.add_argument("--models", help="local models (or 'extractive'), comma separated")
     b.add_argument("--questions", type=int, help="how many seeds questions to answer")
     b.add_argument("--queries", type=int, help="how many search queries per measurement")

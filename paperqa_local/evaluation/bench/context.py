@@ -61,6 +61,7 @@ class BenchConfig:
     real_text: Path | None = SHARED_DATASETS if SHARED_DATASETS.is_dir() else None  # None: seeds-vocabulary words
     n_queries: int = 50
     n_synthetic_queries: int = 50
+    keyword_budgets: tuple[int, ...] = (5_000, 2_000)  # BM25 and hybrid also at these ``keyword_budget`` values
     models: tuple[str, ...] = (DEFAULT_MODEL, FAST_MODEL)
     n_questions: int = 8
     server: bool = True  # also measure against a `chroma run` server
@@ -73,7 +74,8 @@ class BenchConfig:
     @classmethod
     def quick_config(cls, **kw: Any) -> BenchConfig:
         base: dict[str, Any] = dict(quick=True, sizes=(300, 1_000), real_text=None, n_queries=8,
-                                    n_synthetic_queries=8, models=(FAST_MODEL,), n_questions=2, max_tokens=48)
+                                    n_synthetic_queries=8, models=(FAST_MODEL,), n_questions=2, max_tokens=48,
+                                    keyword_budgets=(50,))
         base.update(kw)
         return cls(**base)
 

@@ -82,6 +82,10 @@ def render_markdown(results: dict[str, Any]) -> str:
         parts += ["## Search latency on seeds (ms, p50 / p95)", "", _seeds_search_table(results), ""]
     if results.get("search", {}).get("synthetic"):
         parts += ["## Search latency on synthetic libraries (ms, p50 / p95)", "", _synthetic_table(results), ""]
+        budgets = _budget_table(results)
+        if budgets:
+            parts += ["### Keyword budget (`keyword_budget`: postings scored in full; query vector cached)", "",
+                      budgets, ""]
         projected = _extrapolated_table(results)
         if projected:
             parts += ["### 10^7 chunks, on paper", "",
@@ -172,6 +176,18 @@ def _extrapolated_table(results: dict[str, Any]) -> str:
         rows.append([store, _f(EXTRAPOLATE_TO)] + [
             _f(extrapolate([(r["chunks"], get(r)) for r in mine], EXTRAPOLATE_TO), 1) for _, get in _PROJECTED])
     return _table(["store", "chunks"] + [name for name, _ in _PROJECTED], rows) if rows else ""
+
+
+def _budget_table(results: dict[str, Any]) -> str:
+    """BM25 and hybrid p50 / p95 at each keyword budget measured (query vector cached), per library size."""
+    synth = results["search"].get("synthetic", [])
+    budgets = sorted({int(k.rsplit("_", 1)[1]) for r in synth for k in r if k.startswith("bm25_budget_")}, reverse=True)
+    if not budgets:
+        return ""
+    rows = [[r["store"], _f(r["chunks"]), f"{_f(r.get('keyword_budget'))}: {_pp(r['bm25'])}",
+             *(f"{_pp(r.get(f'bm25_budget_{b}'))} / {_pp(r.get(f'hybrid_budget_{b}'))}" for b in budgets)]
+            for r in synth]
+    return _table(["store", "chunks", "default budget: BM25"] + [f"budget {b:,}: BM25 / hybrid" for b in budgets], rows)
 
 
 def _synthetic_table(results: dict[str, Any]) -> str:

@@ -86,6 +86,8 @@ def config_from_args(args: argparse.Namespace, settings: Settings) -> tuple[Benc
         kw["out"] = args.out
     if args.sizes:
         kw["sizes"] = tuple(int(x) for x in args.sizes.split(","))
+    if args.budgets:
+        kw["keyword_budgets"] = tuple(int(x) for x in args.budgets.split(",") if int(x) > 0)
     if args.models:
         kw["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
     if args.questions:

@@ -188,10 +188,12 @@ def _measure(fn: Callable[[Any], Any], items: list[Any], warm: list[Any], desc: 
     return latency_stats(seconds), results
 
 
-def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool) -> tuple[dict[str, Any], list[Any]]:
+def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool,
+                    budgets: tuple[int, ...] = ()) -> tuple[dict[str, Any], list[Any]]:
     """Hybrid first (each query embedded once, uncached, as a user's new question); then, the query vector
     cached, hybrid with its halves side by side and one after the other (``parallel_search``), dense-only
-    and BM25-only over ``candidates`` hits; then the query embedding alone."""
+    and BM25-only over ``candidates`` hits, BM25 and hybrid at each keyword ``budgets`` value
+    (``budget_<n>``); then the query embedding alone."""
     n = qa.settings.candidates
     figs: dict[str, Any] = {}
     figs["hybrid"], found = _measure(qa.search, queries, WARM_QUERIES, f"{label} hybrid", progress)
@@ -204,6 +206,12 @@ def _search_figures(qa: PaperQA, queries: list[str], label: str, progress: bool)
                                 f"{label} dense", progress)
     figs["bm25"], _ = _measure(lambda q: qa.search(q, k=n, mode="bm25"), queries, WARM_QUERIES, f"{label} bm25",
                                progress)
+    for budget in budgets:
+        chosen = qa.settings.with_overrides(keyword_budget=budget)
+        figs[f"bm25_budget_{budget}"], _ = _measure(lambda q, st=chosen: qa.retriever.retrieve(q, st, k=n, mode="bm25"),
+                                                    queries, WARM_QUERIES, f"{label} bm25 budget {budget}", progress)
+        figs[f"hybrid_budget_{budget}"], _ = _measure(lambda q, st=chosen: qa.retriever.retrieve(q, st), queries,
+                                                      WARM_QUERIES, f"{label} hybrid budget {budget}", progress)
     # the model itself, past the query cache and a synthetic embedder's random vectors
     figs["embed_query"], _ = _measure(lambda q: Embedder.embed(qa.embedder, [q]), queries, WARM_QUERIES,
                                       f"{label} query embedding", progress)
@@ -258,13 +266,14 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
                 qa.remove(extra[0].id)  # and out again: each size is measured at its own size
             chunks = qa.stats()["chunks"]
             row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks,
+                                   "keyword_budget": qa.settings.keyword_budget,
                                    "text": "real" if sentences else "words", "insert_s": round(insert_s, 3),
                                    "insert_chunks_per_s": rate(added_chunks, insert_s),
                                    "add_one_paper_s": round(one["s"], 3), "remove_one_paper_s": round(gone["s"], 3),
                                    "rss_mb": rss_mb(),
                                    "disk_mb": round(disk_bytes(settings.home) / 2**20, 1)}
             embedder.forget_queries()
-            figs, _ = _search_figures(qa, queries, f"{store} {size:,}", cfg.progress)
+            figs, _ = _search_figures(qa, queries, f"{store} {size:,}", cfg.progress, cfg.keyword_budgets)
             row.update(figs)
             rows.append(row)
             log.info("%s %d chunks: dense p50 %.1f ms, hybrid p50 %.1f ms", store, chunks,
