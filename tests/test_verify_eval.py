@@ -188,6 +188,11 @@ def test_calibrate_fits_offsets_thresholds_and_weights(tmp_path: Path) -> None:
                 for i, (y, g) in enumerate([(0.8, "yes"), (0.75, "yes"), (0.6, "no"), (0.55, "no")])]
     result = calibrate("verdict", write_jsonl(tmp_path / "p.jsonl", verdicts), path=cal)
     assert (result["accuracy_before"], result["accuracy_after"]) == (0.5, 1.0)
+    assert result["method"] in ("offsets", "linear") and result["cross_validated_accuracy"]["none"] == 0.5
+    # a model already right on every tune item keeps its own arg-max: nothing is fitted
+    right = [dict(r, id=f"r{i}", label_gold="yes", model="m2") for i, r in enumerate(verdicts)]
+    result = calibrate("verdict", write_jsonl(tmp_path / "r.jsonl", right), path=cal)
+    assert result["method"] == "none" and calibration("verdict", "m2", cal) == {} and result["accuracy_after"] == 1.0
 
     scores = [(0.7, 0.9, True), (0.6, 0.8, True), (0.65, 0.7, True), (0.5, 0.2, False), (0.45, 0.25, False)]
     answer_rows = [dict(id=f"a{i}", question="q?", split="tune", model="extractive", answerable=ok,
@@ -313,7 +318,7 @@ def test_eval_qa_split_records_verdict_and_answerability(tmp_path: Path, capsys:
     assert code == 0, stderr
     result = json.loads(stdout)
     assert result["model"] == "extractive" and result["accuracy_after"] == 1.0
-    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "missing", "bias"}
+    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "missing", "unstated", "bias"}
 
     # the rest of the set on top: both parts reported side by side, and no longer a file to calibrate on
     code, stdout, stderr = cli(capsys, tmp_path / "home", "eval", "qa", "--dataset", str(questions), "--resume",
