@@ -63,9 +63,10 @@ def parse_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
 
 
 def is_cannot_answer(text: str) -> bool:
-    """True when the model wrote the sentinel (or a plain paraphrase of it) instead of an answer."""
+    """True when the model wrote the sentinel (or a plain paraphrase of it) instead of an answer: in its first
+    sentence. A hedge after a claim ("X is 75% [1]. The passages do not mention Y.") is a gap of an answer."""
     head = text.strip()[:160]
-    return bool(_SENTINEL.search(head)) or not head
+    return not head or bool(_SENTINEL.search((split_sentences(head) or [head])[0]))
 
 
 def build_answer(

@@ -123,23 +123,25 @@ def missing_share(question: str, contexts: Sequence[Context], idf: Callable[[str
 
 # --- the decision -------------------------------------------------------------------------
 #: Features the decision reads: retrieval relevance, term coverage, the weight of names no passage mentions,
-#: the share of asked kinds of detail no passage about the subject states (``asked_details``), and (when the backend gives token probabilities) the model's own probability that it will answer rather
+#: and (when the backend gives token probabilities) the model's own probability that it will answer rather
 #: than write the sentinel.
-FEATURES = ("relevance", "coverage", "missing", "unstated", "model")
+FEATURES = ("relevance", "coverage", "missing", "model")
 
 
 def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: Thresholds) -> bool:
     """Answer or refuse, from scores.
 
-    With weights calibrated for this backend and model (``calibration.json``, fitted on the tuning
-    parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
+    A question asking only kinds of detail that no passage about its subject states (``max_unstated``) is
+    refused first, whatever the rest. With weights calibrated for this backend and model (``calibration.json``,
+    fitted on the tuning parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
     probability entering as its log-odds. Without them: the thresholds from the settings.
     """
+    if scores.get("unstated", 0.0) >= thresholds.max_unstated:
+        return False  # the papers state none of the asked kinds of detail: no weighting outvotes that
     if weights and all(f in scores for f in FEATURES if f in weights):
         return _z(scores, weights) >= 0
     return (scores["relevance"] >= thresholds.min_relevance and scores["coverage"] >= thresholds.min_coverage
-            and scores.get("missing", 0.0) < thresholds.max_missing
-            and scores.get("unstated", 0.0) < thresholds.max_unstated)
+            and scores.get("missing", 0.0) < thresholds.max_missing)
 
 
 def _z(scores: dict[str, float], weights: dict[str, float]) -> float:

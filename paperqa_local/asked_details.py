@@ -35,31 +35,36 @@ def _kind(name: str, asked: str, stated: str) -> Kind:
     return Kind(name, re.compile(asked, re.IGNORECASE), re.compile(stated, re.IGNORECASE))
 
 
-_GPU = r"\b(?:gpus?|tpus?(?:v\d)?|a100s?|v100s?|h100s?|accelerators?)\b"
+_GPU = (r"\b(?:gpus?|tpus?(?:v\d)?|[akhptv]\d{2,3}s?|rtx|titan|xeon|cpus?|accelerators?|nodes|cards)\b"
+        r"|\bgpu[- ]hours?\b")
+_TIME = r"\b(?:hours?|days?|weeks?|months?|min(?:ute)?s?|sec(?:ond)?s?|ms|millisec\w*|gpu[- ]hours?|wall[- ]clock)\b|\d\s?h\b"
 KINDS: tuple[Kind, ...] = (
-    _kind("the number of epochs", r"\bepochs?\b", r"\bepochs?\b"),
-    _kind("the learning rate", r"\blearning[- ]rates?\b", r"\blearning[- ]rates?\b|\blr\b"),
-    _kind("the learning-rate schedule", r"\bschedul(?:e|es|ing)\b",
-          r"\bschedul|\bcosine\b|\bwarm-?up\b|\blinear decay\b|\bstep decay\b"),
+    _kind("the number of epochs", r"\bepochs?\b", r"\bepochs?\b|\biterations?\b|\b(?:training|optimi[sz]ation) steps\b"
+          r"|\b\d+(?:\.\d+)?\s?[km]? steps\b"),
+    _kind("the learning rate", r"\blearning[- ]rates?\b", r"\blearning[- ]rates?\b|\blr\b|\bstep[- ]size\b|α\s?="),
+    _kind("the learning-rate schedule", r"\b(?:learning[- ]rate|lr|training) schedul(?:e|es|ing)\b",
+          r"\bschedul|\bcosine\b|\bwarm-?up\b|\bdecay|\banneal|\bdivided by\b|\bepochs?\b"),
     _kind("the optimizer", r"\boptimi[sz]ers?\b",
-          r"\boptimi[sz]ers?\b|\badam\w*|\bsgd\b|\blamb\b|\blion\b|\badafactor\b|\bmomentum\b"),
-    _kind("the weight decay", r"\bweight[- ]decay\b", r"\bweight[- ]decay\b"),
-    _kind("the batch size", r"\bbatch[- ]sizes?\b", r"\bbatch(?:[- ]sizes?|es)?\b"),
-    _kind("the hardware (GPUs)", r"\bhow many (?:\w+ )?(?:gpus?|tpus?|accelerators?)\b|\bwhich (?:gpus?|hardware)\b",
-          _GPU),
+          r"\boptimi[sz]ers?\b|\badam\w*|\bsgd\b|\blamb\b|\blion\b|\badafactor\b|\bmomentum\b|\bgradient descent\b"
+          r"|\brmsprop\b|\badagrad\b|\bl-?bfgs\b"),
+    _kind("the weight decay", r"\bweight[- ]decay\b", r"\bweight[- ]decay\b|\bl2\b|\bregulari[sz]ation\b"),
+    _kind("the batch size", r"\bbatch[- ]sizes?\b", r"\b(?:mini-?)?batch(?:[- ]sizes?|es)?\b"),
+    _kind("the hardware", r"\bhow many (?:\w+ )?(?:gpus?|tpus?|accelerators?|nodes)\b|\bwhich (?:gpus?|hardware)\b"
+          r"|\bwhat hardware\b", _GPU),
     _kind("the training time", r"\bhow (?:many|much) (?:\w+ )?(?:gpu[- ])?(?:hours?|days?|minutes?|time)\b"
-          r"|\bhow long (?:does|did|do|will) (?:\S+ ){1,6}?(?:take|train)\b|\bwall[- ]clock\b",
-          r"\bhours?\b|\bdays?\b|\bmin(?:ute)?s?\b|\bgpu[- ]hours?\b|\bwall[- ]clock\b"),
+          r"|\bhow long (?:does|did|do|will) (?:\S+ ){1,6}?(?:take|train)\b|\bwall[- ]clock\b", _TIME),
     _kind("the latency", r"\blatency\b|\binference (?:time|speed)\b|\bframes per second\b|\bfps\b",
-          r"\blatency\b|\bms\b|\bmillisec|\bfps\b|\bframes per second\b|\bthroughput\b|\binference (?:time|speed)\b"
-          r"|\bper second\b|\breal[- ]time\b|\bfaster\b|\bspeed-?ups?\b|\d\s?(?:x|×)(?![a-z])"),
+          r"\blatency\b|\bfps\b|\bframes per second\b|\bthroughput\b|\binference (?:time|speed)\b|\bper second\b"
+          r"|\breal[- ]time\b|\bfast(?:er|est)?\b|\bspeed(?:s|ed)?(?:-?ups?)?\b|\d\s?(?:x|×)(?![a-z0-9])|" + _TIME),
     _kind("the memory use", r"\b(?:gpu )?memory (?:use|usage|footprint|consumption|does|is|needed|required)\b"
-          r"|\bhow much memory\b|\bvram\b", r"\bmemory\b|\bvram\b|\bgb\b|\bgib\b"),
-    _kind("the vocabulary size", r"\bvocabulary(?: size)?\b", r"\bvocabular(?:y|ies)\b"),
-    _kind("the cost", r"\bhow much (?:does it |did it )?cost\b|\b(?:training|compute) cost\b|\bdollars?\b|\$",
-          r"\bcosts?\b|\$|\bdollars?\b|\bcheap|\bbudget\b"),
-    _kind("the CPU", r"\bon (?:a |the )?cpus?\b", r"\bcpus?\b"),
+          r"|\bhow much memory\b|\bvram\b", r"\bmemory\b|\bvram\b|\d\s?(?:[kmgt]i?b)\b|\b[kmgt]i?b\b"),
+    _kind("the vocabulary size", r"\bvocabulary(?: size)?\b",
+          r"\bvocab(?:ular(?:y|ies))?\b|\bbpe\b|\bwordpiece\b|\bsentencepiece\b|\btokens?\b"),
+    _kind("the cost", r"\bhow much (?:does|did) (?:\S+ ){0,6}?cost\b|\b(?:training|compute|inference) cost\b|\bdollars?\b",
+          r"\bcosts?\b|\$\s?\d|\bdollars?\b|\bcheap|\bbudget\b|\bflops\b|\bpetaflop|" + _TIME),
 )
+#: A name that is a kind's own word names hardware, not the question's subject ("GPUs", "A100").
+_HARDWARE = re.compile(_GPU, re.IGNORECASE)
 
 
 def asked_kinds(question: str) -> list[Kind]:
@@ -68,22 +73,33 @@ def asked_kinds(question: str) -> list[Kind]:
 
 
 def subject_passages(question: str, contexts: Sequence[Context]) -> list[Context]:
-    """The passages about the question's subject: those mentioning the most of its names ("FFCV", "ImageNet",
-    "ResNet-50": FFCV's passage names all three, another ImageNet paper's only two), else all of them. A name
-    that is itself a kind's word (GPUs, A100) names no subject."""
-    names = [n for n in question_names(question) if not any(k.stated.search(n) for k in KINDS)]
-    counts = [sum(mentions(n, word_forms(f"{c.chunk.title} {c.text}")) for n in names) for c in contexts]
-    top = max(counts, default=0)
-    return [c for c, n in zip(contexts, counts, strict=True) if n == top] if top else list(contexts)
+    """Every passage of the papers about the question's subject: the papers whose passages together mention
+    the most of its names ("FFCV", "ImageNet", "ResNet-50": FFCV's paper names all three, another ImageNet
+    paper only two); all passages when no paper names any. A paper's other passages count even when they do
+    not repeat the name (its method section states the epochs, its abstract names the model)."""
+    names = [n for n in question_names(question) if not _HARDWARE.fullmatch(n)]
+    papers: dict[str, list[Context]] = {}
+    for c in contexts:
+        papers.setdefault(c.chunk.paper_id, []).append(c)
+    counts = {pid: sum(mentions(n, word_forms(" ".join(_text(c) for c in ctxs))) for n in names)
+              for pid, ctxs in papers.items()}
+    top = max(counts.values(), default=0)
+    return [c for c in contexts if counts[c.chunk.paper_id] == top] if top else list(contexts)
 
 
 def missing_kinds(question: str, contexts: Sequence[Context]) -> list[Kind]:
-    """The asked kinds that no passage about the question's subject states."""
+    """The asked kinds that no passage of the papers about the question's subject states."""
     kinds = asked_kinds(question)
     if not kinds:
         return []
-    pool = [f"{c.chunk.title} {c.text}" for c in subject_passages(question, contexts)]
+    pool = [_text(c) for c in subject_passages(question, contexts)]
     return [k for k in kinds if not any(k.stated.search(text) for text in pool)]
+
+
+def _text(ctx: Context) -> str:
+    """What a passage states: its title and its whole chunk (the evidence shows only its best sentences),
+    as ``answerability.missing_names`` reads it."""
+    return f"{ctx.chunk.title} {ctx.chunk.text}"
 
 
 def unstated_share(question: str, contexts: Sequence[Context]) -> float:
@@ -94,16 +110,15 @@ def unstated_share(question: str, contexts: Sequence[Context]) -> float:
 
 
 def state_gaps(question: str, answer: Answer) -> Answer:
-    """``answer`` with a plain gap sentence for each asked kind no passage about the subject states (the
-    papers answer part of the question; they do not state, say, the learning rate). Gaps cite nothing."""
+    """``answer`` with a plain gap sentence for each asked kind no passage of the subject's papers states (the
+    papers answer part of the question; they do not state, say, the learning rate). Gaps cite nothing. A kind
+    the answer already says is missing (a hedge asking it) or states in a supported sentence gets none."""
     if answer.cannot_answer:
         return answer
-    said = {s.text for s in answer.sentences if s.hedge}
-    gaps = [f"The indexed papers do not state {k.name}." for k in missing_kinds(question, answer.contexts)]
-    gaps = [g for g in gaps if g not in said]
-    if not gaps:
-        return answer
-    answer.sentences = answer.sentences + [SentenceCheck(text=g, citations=[], support=0.0, supported=False,
-                                                         hedge=True) for g in gaps]
-    answer.text = " ".join(s.text for s in answer.sentences)
-    return answer
+    hedged = [s.text for s in answer.sentences if s.hedge]
+    claimed = [s.text for s in answer.sentences if s.supported]
+    gaps = [f"The retrieved passages do not state {k.name}." for k in missing_kinds(question, answer.contexts)
+            if not any(k.asked.search(h) or k.stated.search(h) for h in hedged)
+            and not any(k.stated.search(c) for c in claimed)]
+    return answer.extended([SentenceCheck(text=g, citations=[], support=0.0, supported=False, hedge=True)
+                            for g in gaps]) if gaps else answer

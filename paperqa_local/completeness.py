@@ -20,7 +20,7 @@ import numpy as np
 
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.evidence import GAP
-from paperqa_local.results import Answer, Context, Reference, SentenceCheck
+from paperqa_local.results import Answer, Context, SentenceCheck
 from paperqa_local.text_rules import blend, content_words, split_sentences
 
 #: Quoted sentences added to one answer at most (a question rarely names more papers than this).
@@ -70,13 +70,4 @@ def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], 
         ctx, sentence = pool[int(np.argmax(scores))]
         body = sentence.strip().rstrip(".") + f" [{ctx.number}]."
         added.append(SentenceCheck(text=body, citations=[ctx.number], support=1.0, supported=True, quoted=True))
-    if not added:
-        return answer
-    sentences = answer.sentences + added
-    numbers = list(dict.fromkeys(n for s in sentences for n in s.citations))
-    by_number = {c.number: c for c in answer.contexts}
-    known = {r.number: r for r in answer.references}
-    answer.sentences = sentences
-    answer.text = " ".join(s.text for s in sentences)
-    answer.references = [known.get(n) or Reference.of(by_number[n]) for n in numbers]
-    return answer
+    return answer.extended(added) if added else answer

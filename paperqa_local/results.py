@@ -191,6 +191,16 @@ class Answer:
         """What the answer says the papers do not state."""
         return [s.text for s in self.sentences if s.hedge]
 
+    def extended(self, added: list[SentenceCheck]) -> Answer:
+        """This answer with ``added`` sentences after its own: text and references follow (a sentence citing a
+        context not referenced yet adds its reference)."""
+        self.sentences = self.sentences + list(added)
+        self.text = " ".join(s.text for s in self.sentences)
+        known = {r.number: r for r in self.references}
+        by_number = {c.number: c for c in self.contexts}
+        self.references = [known.get(n) or Reference.of(by_number[n]) for n in self.citations]
+        return self
+
     def to_markdown(self) -> str:
         lines = [f"**Q:** {self.question}", "", self.text, ""]
         if self.unsupported:

@@ -41,7 +41,7 @@ class Decision:
     label: str
     probabilities: dict[str, float] = field(default_factory=dict)
     scored: bool = True  # False: decided by the similarity fallback, no model probabilities
-    logprobs: dict[str, float] = field(default_factory=dict)  # the model's, before offsets (what calibration fits)
+    logprobs: dict[str, float] = field(default_factory=dict)  # the model's, before calibration (what it fits)
     features: dict[str, float] = field(default_factory=dict)  # the other inputs a linear calibration reads
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,12 +58,17 @@ def decide(logprobs: dict[str, float], values: dict[str, float] | None = None,
     (``{"yes": 0.0, "no": 0.5}``) or a fitted linear score per option (``fit_linear``): keys ``"LABEL"`` (its
     bias) and ``"LABEL*INPUT"`` (a weight), where the inputs are the options' log-probabilities
     (``"lp:LABEL"``) and the decision's other ``features`` (say, the best evidence sentence's similarity).
+    A linear calibration whose inputs are not all given decides by the model's log-probabilities alone.
     """
     values = values or {}
-    if any("*" in k for k in values):
-        inputs = linear_inputs(logprobs, features)
-        adjusted = {k: values.get(k, 0.0) + sum(values.get(f"{k}*{name}", 0.0) * x for name, x in inputs.items())
-                    for k in logprobs}
+    inputs = linear_inputs(logprobs, features)
+    weighted = {k.split("*", 1)[1] for k in values if "*" in k}
+    if weighted and weighted <= set(inputs):
+        # options the fit never saw (no bias of their own) cannot win
+        adjusted = {k: values[k] + sum(values.get(f"{k}*{name}", 0.0) * x for name, x in inputs.items())
+                    for k in logprobs if k in values}
+    elif weighted:  # an input the calibration reads is missing: the model's own arg-max, uncalibrated
+        adjusted = dict(logprobs)
     else:
         adjusted = {k: v + values.get(k, 0.0) for k, v in logprobs.items()}
     top = max(adjusted.values())
@@ -86,9 +91,10 @@ def _load(path: Path) -> dict[str, Any]:
 
 
 def calibration(kind: str, model: str, path: Path = CALIBRATION_FILE) -> dict[str, float]:
-    """Offsets (or thresholds) calibrated for this decision kind and model; empty when none were."""
+    """Offsets, linear weights or thresholds calibrated for this decision kind and model; empty when none
+    were, or when the tuning part chose none (``calibrate._fit_scored``)."""
     table = _load(path).get(kind, {})
-    return dict(table.get(model) or table.get("*") or {})
+    return dict(table[model] if model in table else table.get("*") or {})  # {}: calibrated to nothing
 
 
 def save_calibration(kind: str, model: str, values: dict[str, float], path: Path = CALIBRATION_FILE) -> Path:
@@ -127,13 +133,15 @@ def fit_linear(rows: list[tuple[dict[str, float], str]], l2: float = 0.01, steps
     """A multinomial logistic regression over ``rows`` of (inputs, gold label), in ``decide``'s key format.
 
     Inputs are standardised for the fit and the weights mapped back to raw units; L2 keeps a weight that
-    the tuning part cannot pin down near zero. The labels are the gold labels seen, in first-seen order.
+    the tuning part cannot pin down near zero. The inputs are every row's (rows lacking one are left out);
+    the labels are the gold labels seen, in first-seen order (``decide`` never picks one the fit did not see).
     """
+    names = list(dict.fromkeys(n for r, _ in rows for n in r))
+    rows = [(r, g) for r, g in rows if all(n in r for n in names)]  # a row missing an input teaches nothing
     if not rows:
         return {}
-    names = list(rows[0][0])
     labels = list(dict.fromkeys(g for _, g in rows))
-    x = np.array([[r.get(n, 0.0) for n in names] for r, _ in rows], dtype=float)
+    x = np.array([[r[n] for n in names] for r, _ in rows], dtype=float)
     y = np.zeros((len(rows), len(labels)))
     y[np.arange(len(rows)), [labels.index(g) for _, g in rows]] = 1.0
     mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9

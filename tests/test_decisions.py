@@ -51,7 +51,11 @@ def test_a_linear_calibration_reads_a_feature_the_offsets_cannot() -> None:
     linear = [(linear_inputs(lps, f), g) for lps, f, g in rows]
     values = fit_linear(linear)
     assert all(decide(lps, values, f).label == g for lps, f, g in rows)
-    assert "SUPPORT*similarity" in values and "NEI*lp:NEI" in values
+    assert values["SUPPORT*similarity"] > values["NEI*similarity"]  # similarity is what tells them apart
+    # an input the calibration reads is missing: the model's own arg-max, not a guess of 0
+    assert decide(rows[0][0], values, {}).label == "SUPPORT" and decide(rows[0][0], values).label == "SUPPORT"
+    # an option the fit never saw cannot win
+    assert decide({**rows[0][0], "CONTRADICT": 0.0}, values, rows[0][1]).label == "NEI"
 
     def label(x: dict[str, float], v: dict[str, float]) -> str:
         return decide({k: x[f"lp:{k}"] for k in ("SUPPORT", "NEI")}, v, {"similarity": x["similarity"]}).label

@@ -148,7 +148,7 @@ def test_a_partly_stated_question_is_answered_with_the_gap_said(seeds_qa: PaperQ
     answer = seeds_qa.ask("How long does FFCV take to train an ImageNet ResNet-50 to 75%, and with what batch size?",
                           llm="extractive")  # FFCV's abstract: "75% in only 20 mins", no batch size
     assert not answer.cannot_answer and any("FFCV" in r.title for r in answer.references)
-    assert answer.gaps == ["The indexed papers do not state the batch size."]
+    assert answer.gaps == ["The retrieved passages do not state the batch size."]
     assert answer.answerability["unstated"] == 0.5
 
 

@@ -168,10 +168,13 @@ def test_calibration_refuses_held_out_or_unmarked_items(tmp_path: Path, capsys: 
 def test_calibrate_fits_offsets_thresholds_and_weights(tmp_path: Path) -> None:
     cal = tmp_path / "calibration.json"
     # a model that leans SUPPORT: the gold NEI claims still carry relatively more NEI mass
-    leaning = [dict(id=f"s{i}", claim="c", split="tune", model="m", label_gold=S, label_pred=S,
+    leaning = [dict(id=f"s{i}", claim="c", split="tune", model="m", label_gold=S, label_pred=S, features={},
                     logprobs=lp(SUPPORT=0.7, CONTRADICT=0.1, NOT_ENOUGH_INFO=0.2)) for i in range(4)]
-    leaning += [dict(id=f"n{i}", claim="c", split="tune", model="m", label_gold=N, label_pred=S,
+    leaning += [dict(id=f"n{i}", claim="c", split="tune", model="m", label_gold=N, label_pred=S, features={},
                      logprobs=lp(SUPPORT=0.5, CONTRADICT=0.1, NOT_ENOUGH_INFO=0.4)) for i in range(4)]
+    old_prompt = [{k: v for k, v in r.items() if k != "features"} for r in leaning]  # whole-evidence label prompt
+    with pytest.raises(PaperQAError, match="whole-evidence label prompt"):
+        calibrate("verify", write_jsonl(tmp_path / "old.jsonl", old_prompt), path=cal)
     result = calibrate("verify", write_jsonl(tmp_path / "v.jsonl", leaning), path=cal)
     assert (result["accuracy_before"], result["accuracy_after"], result["rows"]) == (0.5, 1.0, 8)
     assert set(calibration("verify", "m", cal)) == {S, C, N}
@@ -318,7 +321,7 @@ def test_eval_qa_split_records_verdict_and_answerability(tmp_path: Path, capsys:
     assert code == 0, stderr
     result = json.loads(stdout)
     assert result["model"] == "extractive" and result["accuracy_after"] == 1.0
-    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "missing", "unstated", "bias"}
+    assert set(calibration("answerability", "extractive", cal)) == {"relevance", "coverage", "missing", "bias"}
 
     # the rest of the set on top: both parts reported side by side, and no longer a file to calibrate on
     code, stdout, stderr = cli(capsys, tmp_path / "home", "eval", "qa", "--dataset", str(questions), "--resume",

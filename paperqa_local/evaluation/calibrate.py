@@ -93,6 +93,9 @@ def calibrate(kind: str, items: str | Path | Sequence[str | Path], *, settings: 
 # Each returns (values to save, [(right before, right after) per row scored], what was chosen and why).
 def _fit_verify(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:
     if any(r.get("logprobs") for r in rows):
+        if not any("features" in r for r in rows if r.get("logprobs")):
+            raise PaperQAError("verify: these items come from the whole-evidence label prompt (no 'features'); "
+                               "re-run `eval run evals/configs/scifact_verify.toml --split tune` and calibrate on it")
         return _fit_scored([(r["logprobs"], r.get("features") or {}, r["label_gold"], r["label_pred"])
                             for r in rows if r.get("logprobs")])
     scored = [(float(r.get("probabilities", {}).get("similarity", 0.0)), r["label_gold"]) for r in rows]
@@ -119,21 +122,18 @@ def _fit_scored(rows: list[Scored]) -> tuple[dict, list, dict]:
     whichever is most accurate on tune rows it was not fitted on (5-fold cross-validation inside the tune
     part; a tie keeps the simpler); then fitted on all of them."""
     offsets_rows = [(lp, gold) for lp, _, gold, _ in rows]
-    linear_rows = [(linear_inputs(lp, feats), gold) for lp, feats, gold, _ in rows]
-    labels = list(rows[0][0])
+    both = [((lp, feats), gold) for lp, feats, gold, _ in rows]
+
+    def linear(train: list) -> dict[str, float]:
+        return fit_linear([(linear_inputs(lp, feats), gold) for (lp, feats), gold in train])
+
     cv = {"none": sum(decide(lp).label == gold for lp, gold in offsets_rows) / len(rows),
           "offsets": cross_validated(offsets_rows, fit_offsets, lambda lp, v: decide(lp, v).label),
-          "linear": cross_validated(linear_rows, fit_linear, lambda x, v: _linear_label(x, v, labels))}
+          "linear": cross_validated(both, linear, lambda x, v: decide(x[0], v, x[1]).label)}
     method = max(cv, key=lambda m: (cv[m], -list(cv).index(m)))
-    values = {"none": dict, "offsets": lambda: fit_offsets(offsets_rows),
-              "linear": lambda: fit_linear(linear_rows)}[method]()
+    values = {"none": dict, "offsets": lambda: fit_offsets(offsets_rows), "linear": lambda: linear(both)}[method]()
     outcomes = [(chosen == gold, decide(lp, values, feats).label == gold) for lp, feats, gold, chosen in rows]
     return values, outcomes, {"method": method, "cross_validated_accuracy": {m: round(a, 4) for m, a in cv.items()}}
-
-
-def _linear_label(inputs: dict[str, float], values: dict[str, float], labels: list[str]) -> str:
-    logprobs = {k: inputs[f"lp:{k}"] for k in labels}
-    return decide(logprobs, values, {k: v for k, v in inputs.items() if not k.startswith("lp:")}).label
 
 
 def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:
