@@ -112,11 +112,13 @@ def unstated_share(question: str, contexts: Sequence[Context]) -> float:
 def state_gaps(question: str, answer: Answer) -> Answer:
     """``answer`` with a plain gap sentence for each asked kind no passage of the subject's papers states (the
     papers answer part of the question; they do not state, say, the learning rate). Gaps cite nothing. A kind
-    the answer already says is missing (a hedge asking it) or states in a supported sentence gets none."""
+    the answer already says is missing (a hedge asking it) or states in a supported sentence citing the subject's
+    papers gets none."""
     if answer.cannot_answer:
         return answer
+    subject = {c.number for c in subject_passages(question, answer.contexts)}
     hedged = [s.text for s in answer.sentences if s.hedge]
-    claimed = [s.text for s in answer.sentences if s.supported]
+    claimed = [s.text for s in answer.sentences if s.supported and subject & set(s.citations)]
     gaps = [f"The retrieved passages do not state {k.name}." for k in missing_kinds(question, answer.contexts)
             if not any(k.asked.search(h) or k.stated.search(h) for h in hedged)
             and not any(k.stated.search(c) for c in claimed)]
