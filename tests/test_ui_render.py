@@ -97,3 +97,18 @@ def test_callbacks_pass_the_filters_and_fill_the_choices() -> None:
     ask_collection, ask_tag, lib_collection, lib_tag = cb.label_choices()
     assert ask_collection["choices"] == lib_collection["choices"] == [("all", ""), ("Reading", "Reading")]
     assert ask_tag["choices"] == lib_tag["choices"] == [("all", ""), ("cnn", "cnn")]
+
+
+def test_a_gap_is_shown_plainly_not_flagged_as_unsupported() -> None:
+    from paperqa_local.results import Answer, Reference, SentenceCheck
+    from paperqa_local.ui import render
+
+    ctx = _context()
+    gap = "The retrieved passages do not state the batch size."
+    answer = Answer(question="q", text=f"Each query goes to two experts [1]. {gap}", contexts=[ctx],
+                    references=[Reference.of(ctx)],
+                    sentences=[SentenceCheck("Each query goes to two experts [1].", [1], 0.9, True),
+                               SentenceCheck(gap, [], 0.0, False, hedge=True)])
+    html = render.render_answer(1, answer)
+    assert f'<span class="pq-gap" title="Not stated in the retrieved passages">{gap}</span>' in html
+    assert "pq-unsupported" not in html and "not supported" not in html.lower()

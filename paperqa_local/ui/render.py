@@ -134,16 +134,20 @@ def _ref_meta(r: Reference) -> str:
 
 
 def _sentences_html(answer: Answer, turn_no: int, known: set[int], pages: dict[int, str] | None = None) -> str:
-    """Wrap each unsupported sentence of ``answer.text`` in a flagged span, link every marker."""
+    """Wrap each unsupported sentence of ``answer.text`` in a flagged span and each gap (what the passages do
+    not state: no claim, nothing to flag) in a plain one; link every marker."""
     text, out, pos = answer.text, [], 0
     for check in answer.sentences:
         start = text.find(check.text, pos)
         if start < 0 or check.supported:
             continue
         out.append(link_markers(esc(text[pos:start]), turn_no, known, pages))
-        tip = f"Not supported by the cited passages (support {check.support:.2f})"
-        out.append(f'<span class="pq-unsupported" title="{esc(tip)}">⚠ '
-                   f"{link_markers(esc(check.text), turn_no, known, pages)}</span>")
+        if check.hedge:
+            out.append(f'<span class="pq-gap" title="Not stated in the retrieved passages">{esc(check.text)}</span>')
+        else:
+            tip = f"Not supported by the cited passages (support {check.support:.2f})"
+            out.append(f'<span class="pq-unsupported" title="{esc(tip)}">⚠ '
+                       f"{link_markers(esc(check.text), turn_no, known, pages)}</span>")
         pos = start + len(check.text)
     out.append(link_markers(esc(text[pos:]), turn_no, known, pages))
     return "".join(out).replace("\n", "<br>")
