@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperqa_local.text_rules import LOOSE_MARKER, content_words, numbers
+from paperqa_local.text_rules import LOOSE_MARKER, content_words, numbers, stated_numbers
 
 _PLACE = r"(?:in|by|within|from)\s+(?:the\s+)?(?:given\s+|provided\s+|above\s+|cited\s+)?(?:passages?|context|texts?|abstracts?|papers?|sources?|excerpts?|information)"
 _HEDGE = re.compile(
@@ -78,12 +78,12 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     """Check that the sentence's numbers and names come from the passages it cites.
 
     ``cited``/``others``: the cited passages' texts (titles included) and the other passages'.
-    A number counts when a cited passage or the question holds it; a name fails only when it is
+    A number counts when a cited passage or the question holds it (spelled out or not); a name fails only when it is
     absent from the cited passages and the question but present in another passage (taken from
     the wrong paper).
     """
     sentence = LOOSE_MARKER.sub("", sentence)
-    allowed_numbers = numbers(question).union(*(numbers(p) for p in cited))
+    allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
     missing = sorted(numbers(sentence) - allowed_numbers)
     own = names(question).union(*(names(p) for p in cited))
     cited_text = " ".join(cited).lower()

@@ -1,4 +1,4 @@
-"""Answers that leave out a paper the question names get that paper's best sentence, quoted.
+"""Answers that leave out a part of the question, or a paper it names, get the best sentence for it, quoted.
 
 A 1.5B model asked about two methods ("How much do SCoRe and Thought Rollback improve …?")
 usually answers for one and stops. A name in the question that exactly one evidence paper
@@ -9,6 +9,13 @@ the paper's sentence that best matches the question (one stating a number when a
 is added verbatim with its marker (a quote cannot misattribute). Names several papers share (ImageNet, ResNet-50) single nothing
 out and are left alone. On the seeds tune part the rule fires only on multi-paper questions and
 always points at a gold paper (docs/results/quality.md).
+
+Parts work the same way, without names: a question that asks two things ("How far can LAPP compress
+ResNet-20 on CIFAR-10, and how much of ResNet-18's FLOPs does it remove on ImageNet?") often gets the
+first answered and the second dropped. A part (``question_parts``) is left out when the answer's
+supported sentences hold under ``PART_COVERED`` of the words that set it apart from the other parts
+("ResNet-18", "FLOPs", "remove", "ImageNet"); its best evidence sentence is then quoted, if that sentence
+holds more of those words than the answer does.
 """
 
 from __future__ import annotations
@@ -20,11 +27,16 @@ import numpy as np
 
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.evidence import GAP
+from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
 from paperqa_local.text_rules import blend, content_words, split_sentences
 
-#: Quoted sentences added to one answer at most (a question rarely names more papers than this).
-MAX_ADDED = 2
+#: Quoted sentences added to one answer at most (a question rarely asks more parts or names more papers).
+MAX_ADDED = 3
+#: A part is answered when the answer's supported sentences hold at least this share of its own words.
+PART_COVERED = 0.34
+#: Words that ask rather than say what is asked about (how *much*, what *kind*).
+_ASKING = frozenset({"much", "many", "far", "kind", "type", "sort", "long", "often", "does", "did"})
 #: Added to a sentence's score when the question asks for a quantity and the sentence states a number.
 NUMBER_BONUS = 0.1
 _QUANTITY = re.compile(r"\bhow (?:much|many|far|fast|large|small)\b|\bwhat\b", re.IGNORECASE)
@@ -49,25 +61,64 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     return out
 
 
+def part_words(question: str) -> list[tuple[str, set[str]]]:
+    """Each part of the question with the content words that set it apart from the other parts."""
+    parts = question_parts(question)
+    words = [content_words(p) - _ASKING for p in parts]
+    others = [set().union(*(o for j, o in enumerate(words) if j != i)) for i in range(len(words))]
+    return [(p, w - o) for p, w, o in zip(parts, words, others, strict=True)]
+
+
+def _share(words: set[str], pool: set[str]) -> float:
+    return sum(mentions(w, pool) for w in words) / len(words) if words else 1.0
+
+
+def missing_parts(question: str, answer: Answer) -> list[tuple[str, set[str], float]]:
+    """The question's parts the answer's supported sentences leave out: (part, its own words, the share of
+    them the answer holds)."""
+    claimed = word_forms(" ".join(s.text for s in answer.sentences if s.supported))
+    found = [(part, own, _share(own, claimed)) for part, own in part_words(question) if own]
+    return [(part, own, share) for part, own, share in found if share < PART_COVERED]
+
+
 def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
-    """``answer`` with a quoted sentence for each paper the question names and the answer leaves out."""
+    """``answer`` with a quoted sentence for each part of the question, and each paper it names, that the answer
+    leaves out."""
     if answer.cannot_answer or not answer.sentences:
         return answer
-    missing = missing_papers(question, answer)
-    if not missing:
-        return answer
-    q_vec = embed([question])[0]
-    q_words = frozenset(content_words(question))
     added: list[SentenceCheck] = []
-    for ctxs in list(missing.values())[:MAX_ADDED]:
-        pool = [(c, s) for c in ctxs for part in c.text.split(GAP.strip()) for s in split_sentences(part) if s.strip()]
-        if not pool:
-            continue
-        sentences = [s for _, s in pool]
-        scores = blend(embed(sentences) @ q_vec, q_words, sentences)
-        if _QUANTITY.search(question):  # a result is asked for: a sentence that states one is the answer
-            scores = scores + NUMBER_BONUS * np.array([bool(_NUMBER.search(s)) for s in sentences])
-        ctx, sentence = pool[int(np.argmax(scores))]
-        body = sentence.strip().rstrip(".") + f" [{ctx.number}]."
-        added.append(SentenceCheck(text=body, citations=[ctx.number], support=1.0, supported=True, quoted=True))
-    return answer.extended(added) if added else answer
+    shown = {s.text.rstrip(".") for s in answer.sentences}
+    for part, own, share in missing_parts(question, answer):
+        pick = _best_sentence(part, answer.contexts, embed)
+        if pick and len(added) < MAX_ADDED and _share(own, word_forms(pick[1])) > share:
+            _quote(pick, added, shown)
+    answer = answer.extended(added)  # the papers those quotes cite are no longer left out
+    named: list[SentenceCheck] = []
+    for ctxs in missing_papers(question, answer).values():
+        pick = _best_sentence(question, ctxs, embed)
+        if pick and len(added) + len(named) < MAX_ADDED:
+            _quote(pick, named, shown)
+    return answer.extended(named)
+
+
+def _best_sentence(question: str, contexts: list[Context],
+                   embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
+    """The passage sentence that best answers ``question`` (one stating a number when a quantity is asked)."""
+    pool = [(c, s) for c in contexts for part in c.text.split(GAP.strip()) for s in split_sentences(part) if s.strip()]
+    if not pool:
+        return None
+    sentences = [s for _, s in pool]
+    scores = blend(embed(sentences) @ embed([question])[0], frozenset(content_words(question)), sentences)
+    if _QUANTITY.search(question):  # a result is asked for: a sentence that states one is the answer
+        scores = scores + NUMBER_BONUS * np.array([bool(_NUMBER.search(s)) for s in sentences])
+    return pool[int(np.argmax(scores))]
+
+
+def _quote(pick: tuple[Context, str], added: list[SentenceCheck], shown: set[str]) -> None:
+    """Add the sentence verbatim with its marker, unless the answer already holds it."""
+    ctx, sentence = pick
+    body = sentence.strip().rstrip(".") + f" [{ctx.number}]"
+    if body in shown:
+        return
+    shown.add(body)
+    added.append(SentenceCheck(text=body + ".", citations=[ctx.number], support=1.0, supported=True, quoted=True))

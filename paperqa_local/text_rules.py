@@ -58,6 +58,19 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
+_SPELLED = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
+    " seventeen eighteen nineteen twenty".split())}
+_SPELLED.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
+                 "ninety": "90", "hundred": "100", "thousand": "1000", "twice": "2"})
+_SPELLED_RE = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
+
+
+def stated_numbers(text: str) -> set[str]:
+    """``numbers`` plus those spelled out ("eight tasks" states 8, "twice as fast" 2): what a passage states."""
+    return numbers(text) | {_SPELLED[w.lower()] for w in _SPELLED_RE.findall(text)}
+
+
 def lexical_overlap(question_words: Set[str], sentence: str) -> float:
     """Share of the question's content words found in ``sentence`` (0 when the question has none)."""
     if not question_words:

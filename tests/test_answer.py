@@ -52,6 +52,15 @@ def test_a_number_the_cited_passage_lacks_fails_the_check() -> None:
     assert not bad.supported and "91" in bad.reason
 
 
+def test_a_number_the_passage_spells_out_is_stated_by_it() -> None:
+    """"eight tasks" in the passage states the 8 of the answer; a number it does not state still fails."""
+    faces = [context(1, "face", "FaceXFormer handles eight facial analysis tasks and runs in real time at 37 FPS.")]
+    good = build_answer("q", "FaceXFormer handles 8 facial analysis tasks at 37 FPS [1].", faces, embed, 0.3)
+    assert good.sentences[0].supported, good.sentences[0].reason
+    bad = build_answer("q", "FaceXFormer handles 9 facial analysis tasks at 37 FPS [1].", faces, embed, 0.0)
+    assert bad.cannot_answer
+
+
 def test_a_result_given_to_another_papers_method_fails_the_check() -> None:
     contexts = [context(1, "ffcv", FFCV), context(2, "mp", "Moment Probing (MP) reaches 84.2% on ImageNet-1K.")]
     answer = build_answer("q", "Moment Probing trains ResNet-50 to 75% accuracy in 20 minutes [1].", contexts,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paperqa_local.answer import build_answer
-from paperqa_local.completeness import complete_answer, missing_papers
+from paperqa_local.completeness import complete_answer, missing_papers, missing_parts
 
 from fakes import context, embed
 
@@ -58,3 +58,32 @@ def test_repeating_a_name_without_citing_its_paper_does_not_cover_it() -> None:
     answer = complete_answer(QUESTION, build_answer(QUESTION, raw, contexts(), embed, 0.3), embed)
     assert [r.paper_id for r in answer.references] == ["rollback", "score"]
     assert "15.6%" in answer.text
+
+
+LAPP = ("LAPP compresses ResNet-20 to 40.3% of its size without an accuracy drop on CIFAR-10. "
+        "On ImageNet, 55.6% of the FLOPs of ResNet-18 are removed with a 0.21% top-1 accuracy increase.")
+OTHER = "Channel pruning removes redundant filters from convolutional networks trained on CIFAR-10."
+TWO_PARTS = ("How far can LAPP compress ResNet-20 on CIFAR-10 without an accuracy drop, and how much of ResNet-18's "
+             "FLOPs does it remove on ImageNet?")
+
+
+def test_a_part_of_the_question_the_answer_leaves_out_is_quoted() -> None:
+    """Two things asked, one answered: the sentence stating the other is added verbatim with its marker."""
+    ctxs = [context(1, "lapp", LAPP), context(2, "pruning", OTHER)]
+    answer = build_answer(TWO_PARTS, "LAPP compresses ResNet-20 to 40.3% without accuracy drop on CIFAR-10 [1].",
+                          ctxs, embed, 0.3)
+    assert [part for part, _, _ in missing_parts(TWO_PARTS, answer)] == [
+        "how much of ResNet-18's FLOPs does it remove on ImageNet?"]
+    done = complete_answer(TWO_PARTS, answer, embed)
+    assert done.text.endswith("On ImageNet, 55.6% of the FLOPs of ResNet-18 are removed with a 0.21% top-1 accuracy "
+                              "increase [1].")
+    assert done.sentences[-1].quoted and done.sentences[-1].citations == [1]
+
+
+def test_an_answer_that_speaks_to_every_part_gets_nothing_added() -> None:
+    ctxs = [context(1, "lapp", LAPP), context(2, "pruning", OTHER)]
+    raw = ("LAPP compresses ResNet-20 to 40.3% without accuracy drop on CIFAR-10 [1]. "
+           "It removes 55.6% of ResNet-18's FLOPs on ImageNet [1].")
+    answer = build_answer(TWO_PARTS, raw, ctxs, embed, 0.3)
+    assert missing_parts(TWO_PARTS, answer) == []
+    assert complete_answer(TWO_PARTS, answer, embed).text == answer.text
