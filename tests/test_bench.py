@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from paperqa_local.cli import build_parser, settings_from_args
+from paperqa_local.evaluation.bench.answer_latency import model_overrides
 from paperqa_local.evaluation.bench.context import SECTIONS, SEEDS_QA, SHARED_DATASETS, BenchConfig, seeds_questions
 from paperqa_local.evaluation.bench.measure import latency_stats
 from paperqa_local.evaluation.bench.report import extrapolate, render_markdown, write_outputs
@@ -142,6 +143,10 @@ def test_helpers(tmp_path: Path) -> None:
     assert "## Indexing throughput" not in render_markdown({"meta": {}})
     assert extrapolate([(1e4, 40.0), (1e5, 50.0), (1e6, 60.0)], 1e7) == pytest.approx(72.0)
     assert extrapolate([(1e6, 60.0)], 1e7) is None
+    # decoding variants of one model are timed side by side: "MODEL+setting=value"
+    assert model_overrides("m+prompt_lookup=10+cite_grammar=true") == {
+        "llm": "local", "model": "m", "prompt_lookup": 10, "cite_grammar": True}
+    assert model_overrides("extractive") == {"llm": "extractive"}
 
 
 def test_real_text_chunks_are_real_sentences(tmp_path: Path) -> None:

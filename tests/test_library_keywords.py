@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
@@ -86,6 +87,33 @@ def test_keyword_rows_follow_every_change(library) -> None:
     library.remove("doc1")
     assert_in_step(library)
     assert not library.bm25_search("basalt", 5)
+
+
+def test_searches_do_not_wait_for_a_write_in_progress(library) -> None:
+    """Reads run on their own connections: a long write holding the manifest's lock delays no search, and a
+    search sees the last committed state."""
+    library.add_papers(_papers(), progress=False)
+    held, release = threading.Event(), threading.Event()
+
+    def long_write() -> None:
+        with library.manifest.lock:
+            held.set()
+            release.wait(30)
+
+    writer = threading.Thread(target=long_write)
+    writer.start()
+    held.wait(10)
+    try:
+        found: list = []
+        reader = threading.Thread(target=lambda: found.extend(
+            (library.bm25_search("hexagonal basalt", 5), library.sentence_vectors(["doc1:0000"]))))
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive(), "a search waited for the write lock"
+        assert found[0][0].chunk.title.startswith("Columnar") and "doc1:0000" in found[1]
+    finally:
+        release.set()
+        writer.join()
 
 
 def test_budgeted_search_scores_like_the_full_one(library) -> None:

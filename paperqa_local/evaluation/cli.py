@@ -91,6 +91,8 @@ def _bench_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     b.add_argument("--questions", type=int, help="how many seeds questions to answer")
     b.add_argument("--queries", type=int, help="how many search queries per measurement")
     b.add_argument("--no-progress", action="store_true", help="no progress bars")
+    b.add_argument("--keep-synthetic", type=Path, help="keep the synthetic libraries in this folder; a later run "
+                   "with it measures them without rebuilding (embedded store)")
     b.set_defaults(func=run_bench)
 
 

@@ -194,6 +194,7 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
         "answerable": item.answerable,
         "answer": answer.text,
         "raw_text": answer.raw_text,  # what the model wrote, for reading a refusal or a wrong label
+        "standalone_question": answer.standalone_question,  # a follow-up as it was rewritten and answered
         "cannot_answer": answer.cannot_answer,
         "abstained_right": (answer.cannot_answer if not item.answerable else None),
         "false_abstention": (answer.cannot_answer if item.answerable else None),

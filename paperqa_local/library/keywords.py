@@ -149,14 +149,13 @@ def _version(db: sqlite3.Connection) -> str | None:
 
 # --- reading ---------------------------------------------------------------------------------
 class KeywordIndex:
-    """Searches and counts of the manifest's keyword rows (reads share the manifest's connection and lock)."""
+    """Searches and counts of the manifest's keyword rows (on the manifest's read connections: no write lock)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self._manifest = manifest
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        with self._manifest.lock:
-            return self._manifest.db.execute(sql, params).fetchall()
+        return self._manifest.read(sql, params)
 
     def __len__(self) -> int:
         """Keyword rows: equal to the manifest's chunk count when the two are in step."""

@@ -95,10 +95,29 @@ class Manifest:
         except sqlite3.DatabaseError as err:
             raise LibraryError(f"{path}: manifest is not readable ({err})") from None
         self.lock = threading.RLock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()  # not ``lock``: opening a reader must not wait for a write
 
     def close(self) -> None:
-        with self.lock:
+        with self.lock, self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self.db.close()
+
+    def read(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """A read on this thread's own read-only connection: searches never wait for the write lock or for each
+        other (WAL readers see the last committed state), so BM25, the dense half's chunk reads and concurrent
+        UI sessions overlap. Reads that must see a write in progress use ``_query`` (the writing connection)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=30)
+            self._local.db = db
+            with self._readers_lock:
+                self._readers.append(db)
+        return db.execute(sql, params).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -318,7 +337,7 @@ class Manifest:
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             marks = ",".join("?" * len(part))
-            for row in self._query(f"{CHUNK_SELECT} WHERE c.id IN ({marks})", part):
+            for row in self.read(f"{CHUNK_SELECT} WHERE c.id IN ({marks})", part):
                 found[row[0]] = _chunk(row)
         return [found[i] for i in ids if i in found]
 

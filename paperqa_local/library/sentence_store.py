@@ -47,7 +47,7 @@ def write(db: sqlite3.Connection, rows: SentenceRows) -> None:
 
 
 class SentenceStore:
-    """Reads of stored sentence vectors (sharing the manifest's connection and lock)."""
+    """Reads of stored sentence vectors (on the manifest's read connections)."""
 
     def __init__(self, manifest: Manifest) -> None:
         self._manifest = manifest
@@ -59,10 +59,8 @@ class SentenceStore:
         for start in range(0, len(ids), 500):
             part = ids[start:start + 500]
             marks = ",".join("?" * len(part))
-            with self._manifest.lock:
-                rows = self._manifest.db.execute(
-                    f"SELECT chunk_id, checksum, dim, vectors FROM chunk_sentences WHERE chunk_id IN ({marks})", part
-                ).fetchall()
+            rows = self._manifest.read(
+                f"SELECT chunk_id, checksum, dim, vectors FROM chunk_sentences WHERE chunk_id IN ({marks})", part)
             for cid, checksum, dim, blob in rows:
                 out[cid] = (checksum, np.frombuffer(blob, dtype="<f2").reshape(-1, dim).astype(np.float32))
         return out

@@ -6,6 +6,7 @@ model is loaded (and run for one token) before timing, so load time is reported 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
@@ -43,8 +44,15 @@ def load_model(settings: Any) -> float:
 
 
 def model_overrides(model: str) -> dict[str, Any]:
-    """The settings that make the pipeline answer with ``model`` (a local model name, or "extractive")."""
-    return {"llm": "extractive"} if model == "extractive" else {"llm": "local", "model": model}
+    """The settings that make the pipeline answer with ``model``: a local model name, or "extractive", optionally
+    with settings of its own after ``+`` ("qwen2.5-coder-1.5b-instruct-q4_k_m+prompt_lookup=10+cite_grammar=true"),
+    so decoding variants are timed side by side in one run."""
+    name, *extra = model.split("+")
+    out: dict[str, Any] = {"llm": "extractive"} if name == "extractive" else {"llm": "local", "model": name}
+    for item in extra:
+        key, _, value = item.partition("=")
+        out[key.strip()] = json.loads(value) if value.strip()[:1] in "0123456789-tf[{" else value.strip()
+    return out
 
 
 def time_stream(qa: Any, question: str, overrides: dict[str, Any]) -> tuple[dict[str, Any], Any]:

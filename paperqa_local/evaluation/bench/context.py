@@ -70,6 +70,7 @@ class BenchConfig:
     models_dir: Path | None = None  # where the GGUF and embedding models are (None: the default home's)
     baseline_llm: Any = None  # a llama-index LLM for the baseline (tests); None: our local model, wrapped
     overrides: dict[str, Any] = field(default_factory=dict)  # extra Settings fields for every library
+    keep_synthetic: Path | None = None  # synthetic libraries live (and stay) here: a 10^6 one takes ~1 h to build
 
     @classmethod
     def quick_config(cls, **kw: Any) -> BenchConfig:
@@ -95,8 +96,10 @@ class BenchContext:
 
     # ------------------------------------------------------------- settings / libraries
     def settings(self, name: str, chroma_url: str | None = None, **overrides: Any) -> Settings:
-        """Settings for a fresh library home ``<tmp>/<name>`` (models from the default home)."""
-        home = self.tmp / name
+        """Settings for a fresh library home ``<tmp>/<name>`` (models from the default home); synthetic libraries
+        in ``keep_synthetic`` when given, so the next run with that folder measures them without rebuilding."""
+        keep = self.config.keep_synthetic
+        home = (keep if keep and name.startswith("synthetic-embedded") else self.tmp) / name
         home.mkdir(parents=True, exist_ok=True)
         merged = {**self.config.overrides, **overrides}
         if self.config.max_tokens:

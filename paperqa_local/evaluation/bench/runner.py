@@ -92,6 +92,8 @@ def config_from_args(args: argparse.Namespace, settings: Settings) -> tuple[Benc
         kw["models"] = tuple(m.strip() for m in args.models.split(",") if m.strip())
     if args.questions:
         kw["n_questions"] = args.questions
+    if args.keep_synthetic:
+        kw["keep_synthetic"] = args.keep_synthetic
     if args.queries:
         kw["n_queries"] = kw["n_synthetic_queries"] = args.queries
     config = BenchConfig.quick_config(**kw) if args.quick else BenchConfig(**kw)

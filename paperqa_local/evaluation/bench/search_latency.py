@@ -268,7 +268,9 @@ def run_synthetic(ctx: BenchContext, store: str) -> list[dict[str, Any]]:
             row: dict[str, Any] = {"store": store, "size": size, "chunks": chunks,
                                    "keyword_budget": qa.settings.keyword_budget,
                                    "text": "real" if sentences else "words", "insert_s": round(insert_s, 3),
-                                   "insert_chunks_per_s": rate(added_chunks, insert_s),
+                                   # a kept library (``keep_synthetic``) is measured again, not rebuilt
+                                   "reused": added_chunks == 0,
+                                   "insert_chunks_per_s": rate(added_chunks, insert_s) if added_chunks else None,
                                    "add_one_paper_s": round(one["s"], 3), "remove_one_paper_s": round(gone["s"], 3),
                                    "rss_mb": rss_mb(),
                                    "disk_mb": round(disk_bytes(settings.home) / 2**20, 1)}
