@@ -64,7 +64,8 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
 def part_words(question: str) -> list[tuple[str, set[str]]]:
     """Each part of the question with the content words that set it apart from the other parts."""
     parts = question_parts(question)
-    words = [content_words(p) - _ASKING for p in parts]
+    # numbers in a question restate what is given ("above 80%"), not what is asked
+    words = [{w for w in content_words(p) - _ASKING if not _NUMBER.match(w)} for p in parts]
     others = [set().union(*(o for j, o in enumerate(words) if j != i)) for i in range(len(words))]
     return [(p, w - o) for p, w, o in zip(parts, words, others, strict=True)]
 

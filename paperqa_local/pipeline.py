@@ -23,6 +23,7 @@ from paperqa_local.embedding import Embedder
 from paperqa_local.embeddings import make_embedder
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evidence import Evidence, select_evidence
+from paperqa_local.followups import carry_names
 from paperqa_local.library import Library, Subset
 from paperqa_local.llms.backends import Backend, get_backend
 from paperqa_local.prompts import load_prompts
@@ -200,8 +201,9 @@ class PaperQA:
             yield event
 
     def condense(self, turns: list[tuple[str, str]], question: str, settings: Settings | None = None) -> str:
-        """Rewrite a follow-up as a stand-alone question (the model's job; a plain join for extractive)."""
-        return self.backend(settings).condense(turns, question)
+        """Rewrite a follow-up as a stand-alone question (the model's job; a plain join for extractive), keeping
+        the names of the conversation's last question that the rewrite dropped (``followups.carry_names``)."""
+        return carry_names(self.backend(settings).condense(turns, question), turns, question)
 
     def stream(self, question: str, _display_question: str | None = None, *, instruction: str | None = None,
                collection: str | None = None, tag: str | None = None, **overrides: Any) -> Iterator[Event]:

@@ -1,0 +1,35 @@
+"""Follow-up questions: the model's stand-alone rewrite keeps the conversation's names.
+
+A 1.5B model rewrites "How does it recover performance after the blocks are shared?" (after "What does
+FoldGPT combine to compress LLMs?") as "How does it improve performance after sharing blocks?": the
+pronoun stays and the name the question is about is gone, so retrieval lands anywhere. Names are what
+retrieval and the answerability checks key on, so a rewrite that drops the names of the conversation's
+last question gets them back, in parentheses, unless the follow-up itself names something else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from paperqa_local.answerability import mentions, question_names, word_forms
+
+_CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
+
+
+def _names(text: str) -> list[str]:
+    """The question's names; in a title-case question ("What is Reconstructive Neuron Pruning?") its capitalised
+    words after the first, which ``question_names`` reads as style."""
+    return question_names(text) or _CAPITALISED.findall(text)
+
+
+def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
+    """``rewritten`` with the last user turn's names it lacks appended, when ``question`` (the follow-up as the
+    user wrote it) names nothing of its own."""
+    if not turns or question_names(question):
+        return rewritten
+    pool = word_forms(rewritten)
+    lost = [n for n in dict.fromkeys(_names(turns[-1][0])) if not mentions(n, pool)]
+    if not lost:
+        return rewritten
+    return f"{rewritten.rstrip()} ({' '.join(lost)})"

@@ -1,0 +1,26 @@
+"""A follow-up's stand-alone rewrite keeps the names the conversation was about."""
+
+from __future__ import annotations
+
+from paperqa_local.followups import carry_names
+
+
+def test_a_rewrite_that_drops_the_subject_gets_its_name_back() -> None:
+    turns = [("What does FoldGPT combine to compress LLMs?", "FoldGPT combines block removal and sharing [1].")]
+    rewritten = carry_names("How does it improve performance after sharing blocks?", turns,
+                            "How does it recover performance after the blocks are shared?")
+    assert rewritten == "How does it improve performance after sharing blocks? (FoldGPT LLMs)"
+
+
+def test_title_case_names_are_carried_too() -> None:
+    turns = [("What is Reconstructive Neuron Pruning?", "It prunes neurons [1].")]
+    assert carry_names("At what level does each step operate?", turns, "At what granularity does each step operate?") \
+        == "At what level does each step operate? (Reconstructive Neuron Pruning)"
+
+
+def test_a_good_rewrite_or_a_new_subject_is_left_alone() -> None:
+    turns = [("What is SkeletonX?", "A skeleton-based one-shot action recognition method [1].")]
+    assert carry_names("Which datasets was SkeletonX tested on?", turns, "Which datasets was it tested on?") \
+        == "Which datasets was SkeletonX tested on?"
+    assert carry_names("How fast is Whisper?", turns, "And how fast is Whisper?") == "How fast is Whisper?"
+    assert carry_names("How fast is it?", [], "How fast is it?") == "How fast is it?"
