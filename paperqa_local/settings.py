@@ -118,7 +118,7 @@ class Settings(BaseModel):
     question_parts: bool = Field(True, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each (chosen on the seeds tune part: docs/results/quality.md)")
     complete_answers: bool = Field(True, description="Add, quoted, the best sentence of a paper the question names (a name only that evidence paper mentions) when the answer leaves it out (completeness.py)")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
-    cite_grammar: bool = Field(False, description="Local model: a grammar lets it write only sentences that end in markers of the given passages (off: slower sampling, not yet measured better)")
+    cite_grammar: bool = Field(False, description="A grammar lets the model write only sentences that end in markers of the given passages (local; openai with openai_grammar_field); measured in docs/results/quality.md")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
 
     # --- language model --------------------------------------------------
@@ -140,6 +140,10 @@ class Settings(BaseModel):
                                                 "(llama_cpp.server defaults to 1.1, which changes greedy answers; "
                                                 "1.0 answers as the local backend does); unset: not sent, "
                                                 "as hosted APIs reject it")
+    openai_grammar_field: str | None = Field(None, description="With cite_grammar: the request field the endpoint "
+                                             "takes a GBNF grammar in ('grammar' for llama.cpp's servers, "
+                                             "'guided_grammar' for vLLM); unset: none is sent and the answer's "
+                                             "post-checks alone keep citations honest")
     openai_concurrency: int = Field(8, ge=1, le=256, description="Requests to the OpenAI-compatible endpoint in "
                                     "flight at once (also how many UI questions are answered at once)")
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -10,6 +11,7 @@ import pytest
 from paperqa_local.evaluation.servers import free_port, stop_process, wait_for_port
 from paperqa_local.llms.models import resolve_model
 from paperqa_local.pipeline import PaperQA
+from paperqa_local.results import Answer
 
 from conftest import MODELS_DIR
 
@@ -31,6 +33,24 @@ def test_default_local_model_cites_the_right_paper(seeds_qa: PaperQA, question: 
     assert any(gold in r.title for r in answer.references), (answer.text, [r.title for r in answer.references])
     assert answer.usage["prompt_tokens"] > 0 and answer.usage["completion_tokens"] > 0
     assert answer.timings["first_token_s"] >= answer.timings["evidence_s"]
+
+
+def assert_cited_by_construction(answer: Answer) -> None:
+    """Every sentence of the model's own text ends in markers (before or after its full stop), and every marker
+    names a passage it was given."""
+    given = {c.number for c in answer.contexts}
+    sentences = [s for s in re.split(r"(?<=[.!?\]])\s+(?=[A-Z\[])", answer.raw_text.strip()) if s]
+    assert sentences and not answer.cannot_answer, answer.raw_text
+    for sentence in sentences:
+        assert re.search(r"(?:\[\d+\])+[.!?]?$", sentence), (sentence, answer.raw_text)
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.raw_text)} <= given, answer.raw_text
+
+
+def test_local_answer_is_cited_by_construction(seeds_qa: PaperQA) -> None:
+    """With ``cite_grammar`` llama.cpp can only write sentences that end in markers of the given passages."""
+    answer = seeds_qa.ask(QUESTIONS[1][0], cite_grammar=True)
+    assert_cited_by_construction(answer)
+    assert any(QUESTIONS[1][1] in r.title for r in answer.references), answer.text
 
 
 def test_local_model_says_not_answered(seeds_qa: PaperQA) -> None:
@@ -99,6 +119,11 @@ def test_openai_backend_against_a_real_server(seeds_qa: PaperQA) -> None:
         assert answer.backend == "openai"
         assert any("FFCV" in r.title for r in answer.references), answer.text
         assert answer.usage.get("completion_tokens", 0) > 0
+        # cited by construction at the endpoint: the grammar goes in the field llama.cpp's servers take it in
+        cited = seeds_qa.ask(QUESTIONS[0][0], llm="openai", openai_base_url=f"http://127.0.0.1:{port}/v1",
+                             openai_model="fast", openai_repeat_penalty=1.0, cite_grammar=True,
+                             openai_grammar_field="grammar")
+        assert_cited_by_construction(cited)
     finally:
         stop_process(proc)
 

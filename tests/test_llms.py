@@ -118,3 +118,15 @@ def test_openai_backend_unreachable(home: Path) -> None:
     llm = OpenAICompatibleLLM.from_settings(settings)
     with pytest.raises(BackendUnavailable, match=f"openai endpoint {url} unreachable"):
         list(llm.stream(MESSAGES, max_tokens=8, temperature=0.0))
+
+
+def test_the_citation_grammar_compiles_and_names_only_the_given_passages() -> None:
+    import llama_cpp
+
+    from paperqa_local.llms.grammar import citation_grammar
+
+    grammar = citation_grammar([3, 1, 3], "NOT ANSWERED")
+    llama_cpp.LlamaGrammar.from_string(grammar, verbose=False)  # llama.cpp's own parser accepts it
+    assert 'num ::= "1" | "3"' in grammar and 'refuse ::= "NOT ANSWERED"' in grammar
+    with pytest.raises(ValueError):
+        citation_grammar([], "NOT ANSWERED")

@@ -243,7 +243,8 @@ class OpenAIBackend(ChatBackend):
     @classmethod
     def client_key(cls, settings: Settings) -> Hashable:
         return ("openai", settings.openai_base_url, settings.openai_model, settings.openai_api_key_env,
-                settings.openai_timeout, settings.openai_concurrency, settings.openai_repeat_penalty)
+                settings.openai_timeout, settings.openai_concurrency, settings.openai_repeat_penalty,
+                settings.openai_grammar_field)
 
     @classmethod
     def make_client(cls, settings: Settings) -> LLM:

@@ -42,7 +42,8 @@ class OpenAICompatibleLLM(LLM):
     name = "openai"
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, api_key_env: str = "OPENAI_API_KEY",
-                 timeout: float = 120.0, concurrency: int = 8, repeat_penalty: float | None = None) -> None:
+                 timeout: float = 120.0, concurrency: int = 8, repeat_penalty: float | None = None,
+                 grammar_field: str | None = None) -> None:
         self._local = threading.local()  # usage and timings per thread: concurrent streams share this client
         super().__init__()
         try:
@@ -60,6 +61,8 @@ class OpenAICompatibleLLM(LLM):
         self.concurrency = concurrency
         # a llama.cpp server's own option, in the request body; None: not sent (hosted APIs reject it)
         self._extra = {} if repeat_penalty is None else {"extra_body": {"repeat_penalty": repeat_penalty}}
+        # the request field a GBNF grammar goes in, where the endpoint takes one ("grammar": llama.cpp's servers)
+        self.grammar_field = grammar_field
         self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, held per stream
         self.last_timings = {}
 
@@ -67,7 +70,8 @@ class OpenAICompatibleLLM(LLM):
     def from_settings(cls, settings: Settings) -> OpenAICompatibleLLM:
         return cls(settings.openai_base_url, settings.openai_model, api_key=os.environ.get(settings.openai_api_key_env),
                    api_key_env=settings.openai_api_key_env, timeout=settings.openai_timeout,
-                   concurrency=settings.openai_concurrency, repeat_penalty=settings.openai_repeat_penalty)
+                   concurrency=settings.openai_concurrency, repeat_penalty=settings.openai_repeat_penalty,
+                   grammar_field=settings.openai_grammar_field)
 
     def check(self) -> None:
         """Fail fast if nothing answers at the endpoint; HTTP errors other than auth mean it is up."""
@@ -119,13 +123,19 @@ class OpenAICompatibleLLM(LLM):
         stop: list[str] | None = None,
         grammar: str | None = None,
     ) -> Iterator[str]:
-        # ``grammar`` is not sent: OpenAI-compatible endpoints differ in how (and whether) they take one,
-        # so the answer's post-checks (invented markers dropped, sentences checked) do that work here
-        return self._generate(list(messages), max_tokens, temperature, list(stop or []))
+        # ``grammar`` goes in the request field the endpoint takes it in (``grammar_field``); endpoints without
+        # one get none, and the answer's post-checks (invented markers dropped, sentences checked) do that work
+        extra = dict(self._extra.get("extra_body", {}))
+        if grammar and self.grammar_field:
+            extra[self.grammar_field] = grammar
+        return self._generate(list(messages), max_tokens, temperature, list(stop or []), extra)
 
-    def _open(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str]) -> Any:
+    def _open(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str],
+              extra: dict[str, Any]) -> Any:
         kwargs: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": max_tokens,
-                                  "temperature": temperature, "stream": True, **self._extra}
+                                  "temperature": temperature, "stream": True}
+        if extra:
+            kwargs["extra_body"] = extra
         if stop:
             kwargs["stop"] = stop
         if self._usage_option:
@@ -138,12 +148,13 @@ class OpenAICompatibleLLM(LLM):
                 self._usage_option = False
         return self._client.chat.completions.create(**kwargs)
 
-    def _generate(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str]) -> Iterator[str]:
+    def _generate(self, messages: list[Message], max_tokens: int, temperature: float, stop: list[str],
+                  extra: dict[str, Any]) -> Iterator[str]:
         with self._slots:  # released when the stream ends, fails or is closed
-            yield from self._generate_unbounded(messages, max_tokens, temperature, stop)
+            yield from self._generate_unbounded(messages, max_tokens, temperature, stop, extra)
 
     def _generate_unbounded(self, messages: list[Message], max_tokens: int, temperature: float,
-                            stop: list[str]) -> Iterator[str]:
+                            stop: list[str], extra: dict[str, Any]) -> Iterator[str]:
         start = time.perf_counter()
         timings: dict[str, float] = {}  # set on this thread when the stream ends (a consumer may switch threads)
         self.last_timings = timings
@@ -151,7 +162,7 @@ class OpenAICompatibleLLM(LLM):
         parts: list[str] = []
         server_usage = None
         try:
-            stream = self._open(messages, max_tokens, temperature, stop)
+            stream = self._open(messages, max_tokens, temperature, stop, extra)
         except self._openai.OpenAIError as err:
             raise self._error(err) from None
         try:
