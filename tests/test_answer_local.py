@@ -35,14 +35,18 @@ def test_default_local_model_cites_the_right_paper(seeds_qa: PaperQA, question: 
     assert answer.timings["first_token_s"] >= answer.timings["evidence_s"]
 
 
+# the grammar's sentence (llms/grammar.py) as a regular expression: optional leading markers, words (a
+# period only before a digit), then markers and full stop in either order
+_MARKERS = r"(?:\[\d+\])+"
+_SENTENCE = rf"(?:{_MARKERS} )?(?:[^\[\]\n.!?]|\.\d)+(?: {_MARKERS}[.!?]|[.!?] {_MARKERS})"
+
+
 def assert_cited_by_construction(answer: Answer) -> None:
-    """Every sentence of the model's own text ends in markers (before or after its full stop), and every marker
-    names a passage it was given."""
+    """The model's own text is sentences that each end in markers (before or after the full stop), and every
+    marker names a passage it was given."""
     given = {c.number for c in answer.contexts}
-    sentences = [s for s in re.split(r"(?<=[.!?\]])\s+(?=[A-Z\[])", answer.raw_text.strip()) if s]
-    assert sentences and not answer.cannot_answer, answer.raw_text
-    for sentence in sentences:
-        assert re.search(r"(?:\[\d+\])+[.!?]?$", sentence), (sentence, answer.raw_text)
+    assert not answer.cannot_answer, answer.raw_text
+    assert re.fullmatch(rf"{_SENTENCE}(?:(?: |\n|\n\n){_SENTENCE})*", answer.raw_text.strip()), answer.raw_text
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.raw_text)} <= given, answer.raw_text
 
 
