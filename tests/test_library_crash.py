@@ -32,7 +32,10 @@ CHUNKING = {"chunk_size": 64, "chunk_overlap": 8}
 STOP_AFTER = 4  # complete papers in the manifest before the run is stopped
 
 SCRIPT = """
+import signal
 import sys
+# a job a non-interactive shell starts in the background inherits SIGINT ignored; a user's Ctrl-C is not
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import paperqa_local.library.indexing as L
 from paperqa_local.embedding import Embedder
 from paperqa_local.library import Library
