@@ -6,7 +6,8 @@ evidence sentences are chosen verbatim from the passages by their similarity to 
 first-token probabilities of SUPPORT / CONTRADICT / NEI given *those sentences* (with their [n] and
 paper), not the whole evidence: a 1.5B model judges a few rationale sentences better than 1,200
 tokens of passages, and the prompt is a fifth as long. The calibration fitted on SciFact's tuning
-part combines those probabilities with the best sentence's similarity (``verdicts.decide``).
+part combines those probabilities with the features of ``claim_features`` that cross-validation on
+that part keeps (``verdicts.decide``; ``evaluation/calibrate.py``).
 Backends without token probabilities decide by that similarity alone: NEI below a calibrated
 threshold, SUPPORT above it (they cannot tell support from contradiction).
 """
@@ -14,6 +15,7 @@ threshold, SUPPORT above it (they cannot tell support from contradiction).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -21,7 +23,7 @@ import numpy as np
 from paperqa_local.evidence import GAP, Evidence
 from paperqa_local.llms.backends import Backend
 from paperqa_local.results import EvidenceSentence, Verdict
-from paperqa_local.text_rules import blend, content_words, split_sentences
+from paperqa_local.text_rules import blend, content_words, lexical_overlap, split_sentences, stated_numbers
 from paperqa_local.verdicts import Decision, calibration
 
 NEI = "NOT_ENOUGH_INFO"
@@ -76,7 +78,7 @@ def verify_claim(claim: str, evidence: Evidence, backend: Backend,
     """Label the claim against ``evidence`` and pick the sentences behind the label."""
     ranked = ranked_sentences(claim, evidence, embed)
     sentences = _top(ranked, SENTENCE_SHARE, MAX_SENTENCES)
-    features = {"similarity": sentences[0].score if sentences else 0.0}
+    features = claim_features(claim, evidence, ranked)
     decision = None
     if evidence.contexts and ranked:
         decision = backend.decide("verify", claim, rationale_evidence(evidence, ranked), features)
@@ -86,6 +88,36 @@ def verify_claim(claim: str, evidence: Evidence, backend: Backend,
                    evidence=[] if decision.label == NEI else sentences, contexts=evidence.contexts,
                    scored=decision.scored, logprobs=decision.logprobs, features=features,
                    backend=backend.name, model=backend.label)
+
+
+#: Words that turn a statement around ("does not reduce", "no association", "fails to", "unaffected").
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|without|fails?|failed|lacks?|cannot|unaffected|"
+                       r"unrelated|unchanged|independent(?:ly)? of|n't)\b", re.IGNORECASE)
+
+
+def claim_features(claim: str, evidence: Evidence, ranked: list[EvidenceSentence],
+                   limit: int = RATIONALE_SENTENCES) -> dict[str, float]:
+    """What a calibration may read beside the label probabilities (``verdicts.decide``), all from the
+    retrieval and the rationale sentences, no model call:
+
+    - ``similarity``: the best sentence's score against the claim;
+    - ``relevance``: the best passage's relevance to the claim;
+    - ``coverage``: the share of the claim's content words the rationale sentences hold (NEI claims
+      often name what no sentence mentions);
+    - ``numbers_missing``: the share of the claim's numbers the rationale sentences never state
+      ("1 in 5 million", "90% of deaths": a number the abstract does not give is no support);
+    - ``negation_mismatch``: 1 when exactly one of claim and best sentence is negated (a flipped claim).
+    """
+    rationale = " ".join(e.sentence for e in ranked[:limit])
+    claim_numbers = stated_numbers(claim)
+    best = ranked[0].sentence if ranked else ""
+    return {
+        "similarity": ranked[0].score if ranked else 0.0,
+        "relevance": float(evidence.best_relevance),
+        "coverage": lexical_overlap(content_words(claim), rationale),
+        "numbers_missing": len(claim_numbers - stated_numbers(rationale)) / len(claim_numbers) if claim_numbers else 0.0,
+        "negation_mismatch": float(bool(_NEGATION.search(claim)) != bool(_NEGATION.search(best))),
+    }
 
 
 def _top(ranked: list[EvidenceSentence], share: float, limit: int) -> list[EvidenceSentence]:

@@ -15,11 +15,14 @@ from typing import Any
 import pytest
 from evalkit import assert_png, cli, read_items, write_jsonl
 
+from paperqa_local.claim_verification import claim_features
 from paperqa_local.errors import PaperQAError
 from paperqa_local.evaluation import verify_metrics as vm
 from paperqa_local.evaluation.calibrate import calibrate, fit_threshold
 from paperqa_local.evaluation.splits import hashed_split, select, split_of
 from paperqa_local.evaluation.verify_eval import summarize
+from paperqa_local.evidence import Evidence
+from paperqa_local.results import EvidenceSentence
 from paperqa_local.text_rules import split_sentences
 from paperqa_local.verdicts import calibration
 
@@ -208,6 +211,33 @@ def test_calibrate_fits_offsets_thresholds_and_weights(tmp_path: Path) -> None:
     both = calibrate("answerability", [only_answerable, write_jsonl(tmp_path / "c.jsonl", answer_rows[3:])], path=cal)
     assert both["rows"] == 5 and both["values"] == result["values"]  # two runs' items together
     assert json.loads(cal.read_text())["verdict"]["m"]["no"] > 0  # the "no" bias removed
+
+
+def test_calibration_keeps_only_the_features_that_help_on_held_back_tune_rows(tmp_path: Path) -> None:
+    """Forward selection by cross-validation: a feature that separates the labels joins, noise does not."""
+    lp = {S: math.log(0.6), C: math.log(0.1), N: math.log(0.3)}  # the model says SUPPORT to every claim
+    rows = [dict(id=str(i), claim="c", split="tune", model="m", label_gold=N if i % 3 == 0 else S, label_pred=S,
+                 logprobs=lp, features={"numbers_missing": 1.0 if i % 3 == 0 else 0.0,
+                                        "noise": math.sin(i * 7.3)}) for i in range(30)]
+    result = calibrate("verify", write_jsonl(tmp_path / "f.jsonl", rows), path=tmp_path / "cal.json")
+    assert result["method"] == "linear" and result["features"] == ["numbers_missing"]
+    assert result["accuracy_after"] == 1.0 and not any("noise" in k for k in result["values"])
+
+
+def test_claim_features_read_numbers_negation_and_coverage() -> None:
+    def ranked(*sentences: str) -> list[EvidenceSentence]:
+        return [EvidenceSentence(number=1, paper_id="p", title="T", sentence=x, index=i, location="", score=0.8 - i / 10)
+                for i, x in enumerate(sentences)]
+
+    evidence = Evidence(contexts=[], best_relevance=0.7)
+    abstract = ranked("Folic acid lowered homocysteine by 25% in 120 patients.", "Kidney function was measured.")
+    same = claim_features("Folic acid lowered homocysteine by 25%.", evidence, abstract)
+    assert same["numbers_missing"] == 0.0 and same["negation_mismatch"] == 0.0 and same["relevance"] == 0.7
+    assert same["similarity"] == pytest.approx(0.8) and same["coverage"] == pytest.approx(1.0)
+    other = claim_features("Folic acid does not lower homocysteine in 90% or 1 in 5 million cases.", evidence, abstract)
+    assert other["numbers_missing"] == pytest.approx(1.0) and other["negation_mismatch"] == 1.0
+    assert other["coverage"] < 1.0
+    assert claim_features("Anything at all.", evidence, [])["similarity"] == 0.0
 
 
 # ============================================================================ end to end (extractive, real MiniLM)

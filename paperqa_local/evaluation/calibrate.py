@@ -6,8 +6,8 @@ under the model the items name:
 
 - ``verify`` (SciFact items): per-label offsets on the model's SUPPORT/CONTRADICT/NEI
   log-probabilities (``verdicts.fit_offsets``) or a linear score over them and the decision's features
-  (``verdicts.fit_linear``: the best evidence sentence's similarity), whichever 5-fold cross-validation
-  inside the tune rows finds more accurate; for a backend without probabilities (extractive), the
+  (``verdicts.fit_linear``: the features the run recorded, ``claim_verification.claim_features``, chosen
+  forward), whichever 5-fold cross-validation inside the tune rows finds more accurate; for a backend without probabilities (extractive), the
   evidence-similarity ``threshold`` above which it says SUPPORT;
 - ``verdict`` (PubMedQA items): the same choice for the yes/no/maybe log-probabilities of ``answer.verdict``;
 - ``answerability`` (seeds or PubMedQA items): the logistic answer-or-refuse weights over
@@ -120,20 +120,42 @@ Scored = tuple[dict[str, float], dict[str, float], str, str]
 def _fit_scored(rows: list[Scored]) -> tuple[dict, list, dict]:
     """Nothing (the model's own arg-max), offsets, or a linear score over log-probabilities and features:
     whichever is most accurate on tune rows it was not fitted on (5-fold cross-validation inside the tune
-    part; a tie keeps the simpler); then fitted on all of them."""
+    part; a tie keeps the simpler); then fitted on all of them. The linear score's features are chosen the
+    same way, forward: the one that most raises the cross-validated accuracy joins, until none does."""
     offsets_rows = [(lp, gold) for lp, _, gold, _ in rows]
-    both = [((lp, feats), gold) for lp, feats, gold, _ in rows]
 
     def linear(train: list) -> dict[str, float]:
         return fit_linear([(linear_inputs(lp, feats), gold) for (lp, feats), gold in train])
 
+    def with_features(names: Sequence[str]) -> list:
+        return [((lp, {n: feats[n] for n in names if n in feats}), gold) for lp, feats, gold, _ in rows]
+
+    def linear_cv(names: Sequence[str]) -> float:
+        return cross_validated(with_features(names), linear, lambda x, v: decide(x[0], v, x[1]).label)
+
+    candidates = sorted({n for _, feats, _, _ in rows for n in feats})
+    chosen: list[str] = []
+    linear_accuracy = linear_cv(chosen)
+    while candidates:
+        trials = {n: linear_cv([*chosen, n]) for n in candidates}
+        best = max(candidates, key=lambda n: (trials[n], -candidates.index(n)))
+        if trials[best] <= linear_accuracy:
+            break
+        chosen.append(best)
+        candidates.remove(best)
+        linear_accuracy = trials[best]
     cv = {"none": sum(decide(lp).label == gold for lp, gold in offsets_rows) / len(rows),
           "offsets": cross_validated(offsets_rows, fit_offsets, lambda lp, v: decide(lp, v).label),
-          "linear": cross_validated(both, linear, lambda x, v: decide(x[0], v, x[1]).label)}
+          "linear": linear_accuracy}
     method = max(cv, key=lambda m: (cv[m], -list(cv).index(m)))
-    values = {"none": dict, "offsets": lambda: fit_offsets(offsets_rows), "linear": lambda: linear(both)}[method]()
-    outcomes = [(chosen == gold, decide(lp, values, feats).label == gold) for lp, feats, gold, chosen in rows]
-    return values, outcomes, {"method": method, "cross_validated_accuracy": {m: round(a, 4) for m, a in cv.items()}}
+    values = {"none": dict, "offsets": lambda: fit_offsets(offsets_rows),
+              "linear": lambda: linear(with_features(chosen))}[method]()
+    outcomes = [(chosen_label == gold, decide(lp, values, feats).label == gold)
+                for lp, feats, gold, chosen_label in rows]
+    info = {"method": method, "cross_validated_accuracy": {m: round(a, 4) for m, a in cv.items()}}
+    if method == "linear":
+        info["features"] = chosen
+    return values, outcomes, info
 
 
 def _fit_answerability(rows: list[Row], settings: Settings, old: dict[str, float]) -> tuple[dict, list, dict]:

@@ -151,7 +151,8 @@ def run_calibrate(args: argparse.Namespace, settings: Settings) -> int:
               f"{result['accuracy_after']:.3f} on {result['rows']} items; {result['values']}")
         if "cross_validated_accuracy" in result:
             print(f"chosen: {result['method']} (5-fold cross-validated accuracy on the tune items: "
-                  + ", ".join(f"{m} {a:.3f}" for m, a in result["cross_validated_accuracy"].items()) + ")")
+                  + ", ".join(f"{m} {a:.3f}" for m, a in result["cross_validated_accuracy"].items()) + ")"
+                  + (f"; features: {', '.join(result['features']) or 'none'}" if "features" in result else ""))
         print(f"written to {result['calibration_file']}", file=sys.stderr)
     return 0
 
