@@ -15,7 +15,6 @@ threshold, SUPPORT above it (they cannot tell support from contradiction).
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -23,7 +22,7 @@ import numpy as np
 from paperqa_local.evidence import GAP, Evidence
 from paperqa_local.llms.backends import Backend
 from paperqa_local.results import EvidenceSentence, Verdict
-from paperqa_local.text_rules import blend, content_words, lexical_overlap, split_sentences, stated_numbers
+from paperqa_local.text_rules import blend, content_words, lexical_overlap, negated, split_sentences, stated_numbers
 from paperqa_local.verdicts import Decision, calibration
 
 NEI = "NOT_ENOUGH_INFO"
@@ -90,11 +89,6 @@ def verify_claim(claim: str, evidence: Evidence, backend: Backend,
                    backend=backend.name, model=backend.label)
 
 
-#: Words that turn a statement around ("does not reduce", "no association", "fails to", "unaffected").
-_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|without|fails?|failed|lacks?|cannot|unaffected|"
-                       r"unrelated|unchanged|independent(?:ly)? of|n't)\b", re.IGNORECASE)
-
-
 def claim_features(claim: str, evidence: Evidence, ranked: list[EvidenceSentence],
                    limit: int = RATIONALE_SENTENCES) -> dict[str, float]:
     """What a calibration may read beside the label probabilities (``verdicts.decide``), all from the
@@ -116,7 +110,7 @@ def claim_features(claim: str, evidence: Evidence, ranked: list[EvidenceSentence
         "relevance": float(evidence.best_relevance),
         "coverage": lexical_overlap(content_words(claim), rationale),
         "numbers_missing": len(claim_numbers - stated_numbers(rationale)) / len(claim_numbers) if claim_numbers else 0.0,
-        "negation_mismatch": float(bool(_NEGATION.search(claim)) != bool(_NEGATION.search(best))),
+        "negation_mismatch": float(negated(claim) != negated(best)),
     }
 
 

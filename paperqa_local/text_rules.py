@@ -71,6 +71,16 @@ def stated_numbers(text: str) -> set[str]:
     return numbers(text) | {_SPELLED[w.lower()] for w in _SPELLED_RE.findall(text)}
 
 
+#: Words that turn a statement around ("does not reduce", "no association", "fails to", "unaffected").
+_NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|without|fails?|failed|lacks?|cannot|unaffected|"
+                       r"unrelated|unchanged|independent(?:ly)? of|n't)\b", re.IGNORECASE)
+
+
+def negated(text: str) -> bool:
+    """Whether ``text`` states something as not so (a cue word of ``_NEGATION``)."""
+    return bool(_NEGATION.search(text))
+
+
 def lexical_overlap(question_words: Set[str], sentence: str) -> float:
     """Share of the question's content words found in ``sentence`` (0 when the question has none)."""
     if not question_words:

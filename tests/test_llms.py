@@ -101,9 +101,9 @@ def test_openai_backend_against_a_real_llama_cpp_server(home: Path, fast_model: 
         stream.close()  # closes the HTTP stream; the server stops generating
         assert llm.last_usage["completion_tokens"] <= 2
         # llama.cpp's repeat_penalty goes in the body only when set (hosted APIs reject unknown fields)
-        assert llm._extra == {}
+        assert llm._body == {}
         tuned = get_llm(settings.with_overrides(openai_repeat_penalty=1.0))
-        assert tuned is not llm and tuned._extra == {"extra_body": {"repeat_penalty": 1.0}}
+        assert tuned is not llm and tuned._body == {"repeat_penalty": 1.0}
         assert "blue" in "".join(tuned.stream(MESSAGES, max_tokens=16, temperature=0.0)).lower()
     finally:
         stop_process(proc)

@@ -7,8 +7,8 @@ under the model the items name:
 - ``verify`` (SciFact items): per-label offsets on the model's SUPPORT/CONTRADICT/NEI
   log-probabilities (``verdicts.fit_offsets``) or a linear score over them and the decision's features
   (``verdicts.fit_linear``: the features the run recorded, ``claim_verification.claim_features``, chosen
-  forward), whichever 5-fold cross-validation inside the tune rows finds more accurate; for a backend without probabilities (extractive), the
-  evidence-similarity ``threshold`` above which it says SUPPORT;
+  forward), whichever 5-fold cross-validation inside the tune rows finds more accurate; for a backend
+  without probabilities (extractive), the evidence-similarity ``threshold`` above which it says SUPPORT;
 - ``verdict`` (PubMedQA items): the same choice for the yes/no/maybe log-probabilities of ``answer.verdict``;
 - ``answerability`` (seeds or PubMedQA items): the logistic answer-or-refuse weights over
   relevance, coverage, missing names and, when present, the model's probability (``answerability.fit_answerability``).

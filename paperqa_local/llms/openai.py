@@ -60,7 +60,7 @@ class OpenAICompatibleLLM(LLM):
         self._usage_option = True  # ask for the usage chunk until the server refuses it
         self.concurrency = concurrency
         # a llama.cpp server's own option, in the request body; None: not sent (hosted APIs reject it)
-        self._extra = {} if repeat_penalty is None else {"extra_body": {"repeat_penalty": repeat_penalty}}
+        self._body: dict[str, Any] = {} if repeat_penalty is None else {"repeat_penalty": repeat_penalty}
         # the request field a GBNF grammar goes in, where the endpoint takes one ("grammar": llama.cpp's servers)
         self.grammar_field = grammar_field
         self._slots = threading.BoundedSemaphore(concurrency)  # requests in flight, held per stream
@@ -125,7 +125,7 @@ class OpenAICompatibleLLM(LLM):
     ) -> Iterator[str]:
         # ``grammar`` goes in the request field the endpoint takes it in (``grammar_field``); endpoints without
         # one get none, and the answer's post-checks (invented markers dropped, sentences checked) do that work
-        extra = dict(self._extra.get("extra_body", {}))
+        extra = dict(self._body)
         if grammar and self.grammar_field:
             extra[self.grammar_field] = grammar
         return self._generate(list(messages), max_tokens, temperature, list(stop or []), extra)
