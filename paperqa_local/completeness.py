@@ -16,20 +16,34 @@ first answered and the second dropped. A part (``question_parts``) is left out w
 supported sentences hold under ``PART_COVERED`` of the words that set it apart from the other parts
 ("ResNet-18", "FLOPs", "remove", "ImageNet"); its best evidence sentence is then quoted, if that sentence
 holds more of those words than the answer does.
+
+Asked numbers work the same way: a question (or part) that asks for a quantity ("How much faster …?",
+"Up to what batch size …?", "What Dice score …?") answered without any number of its own ("ConAdv can
+increase the batch size … [1]") gets the cited paper's best sentence that states one, quoted.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
+from paperqa_local.answer import is_cannot_answer
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
-from paperqa_local.text_rules import blend, content_words, split_sentences
+from paperqa_local.text_rules import (
+    LOOSE_MARKER,
+    MARKER,
+    blend,
+    content_words,
+    numbers,
+    split_sentences,
+    stated_numbers,
+)
 
 #: Quoted sentences added to one answer at most (a question rarely asks more parts or names more papers).
 MAX_ADDED = 3
@@ -41,6 +55,16 @@ _ASKING = frozenset({"much", "many", "far", "kind", "type", "sort", "long", "oft
 NUMBER_BONUS = 0.1
 _QUANTITY = re.compile(r"\bhow (?:much|many|far|fast|large|small)\b|\bwhat\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
+#: Letters two words must share to name the same quantity ("accurately", "accuracy").
+STEM = 6
+#: A question that asks for a result given as a number (not merely "what method ...").
+_ASKS_NUMBER = re.compile(
+    r"\bhow (?:much|many|far|fast|large|big|small|long|often|accurate(?:ly)?)\b|\bby (?:what|how much)\b"
+    r"|\bup to what\b|\bwhat (?:\S+ ){0,3}?(?:accuracy|score|percentage|percent|proportion|fraction|rate|map|ap|nds"
+    r"|f1|bleu|rouge|dice|error|perplexity|speed-?ups?|number|size|count|gain|improvement|margin|reduction|ratio"
+    r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
+#: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result.
+_NAMED = re.compile(r"\b[A-Za-z][\w]*-?\d[\w./-]*|\b\d+[A-Za-z]\w*-\w+")
 
 
 def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
@@ -93,7 +117,11 @@ def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], 
         pick = _best_sentence(part, answer.contexts, embed)
         if pick and len(added) < MAX_ADDED and _share(own, word_forms(pick[1])) > share:
             _quote(pick, added, shown)
-    answer = answer.extended(added)  # the papers those quotes cite are no longer left out
+    answer = answer.extended(added)
+    cited = {c.chunk.paper_id for c in answer.contexts if c.number in answer.citations}
+    asked = _asked_numbers(question, answer.sentences, answer.contexts, cited, embed, shown, MAX_ADDED - len(added))
+    added += asked
+    answer = answer.extended(asked)  # the papers those quotes cite are no longer left out
     named: list[SentenceCheck] = []
     for ctxs in missing_papers(question, answer).values():
         pick = _best_sentence(question, ctxs, embed)
@@ -102,10 +130,94 @@ def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], 
     return answer.extended(named)
 
 
+def result_numbers(text: str, spelled: bool = False) -> set[str]:
+    """The numbers ``text`` states as results: digits (and, with ``spelled``, "two" …), not those inside names
+    (ResNet-50, GPT-4) or markers."""
+    bare = _NAMED.sub(" ", LOOSE_MARKER.sub(" ", text))
+    digits = numbers(bare)
+    # "one" is more often a pronoun ("than the one used") than a count
+    return digits | (stated_numbers(bare) - digits - {"1"}) if spelled else digits
+
+
+def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
+    """A refusal that only the checks made (the model answered, every sentence failed, most often on a number
+    the passage does not state: "an accuracy of 95%" where it says 98.93%), for a question asking a quantity:
+    the sentences of the papers the model cited that state the asked quantity, quoted. ``answer`` when none does."""
+    if not answer.cannot_answer or is_cannot_answer(raw) or not _ASKS_NUMBER.search(question):
+        return answer
+    by_number = {c.number: c for c in answer.contexts}
+    cited = {by_number[int(n)].chunk.paper_id for n in MARKER.findall(raw) if int(n) in by_number}
+    quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED)
+    if not quotes:
+        return answer
+    return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
+
+
+def _asked_numbers(question: str, sentences: list[SentenceCheck], contexts: list[Context], cited: set[str],
+                   embed: Callable[[list[str]], np.ndarray], shown: set[str], room: int) -> list[SentenceCheck]:
+    """Quotes for the question's parts that ask a quantity ``sentences`` do not give."""
+    quotes: list[SentenceCheck] = []
+    for part in question_parts(question) or [question]:
+        pick = _asked_number(part, question, sentences, contexts, cited, embed) if len(quotes) < room else None
+        if pick:
+            _quote(pick, quotes, shown)
+    return quotes
+
+
+def _asked_number(part: str, question: str, sentences: list[SentenceCheck], contexts: list[Context], cited: set[str],
+                  embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
+    """For a part asking a quantity that no supported sentence on it answers with a number (one the question does
+    not already give), the best sentence stating one: from the ``cited`` papers for a one-part question."""
+    if not _ASKS_NUMBER.search(part):
+        return None
+    given = result_numbers(question)
+    own = (content_words(part) - _ASKING) if part != question else set()
+    for s in sentences:  # "two iterations" answers "how many iterations" too
+        if s.supported and result_numbers(s.text, spelled=True) - given and _share(own, word_forms(s.text)) >= PART_COVERED:
+            return None
+    pool = [c for c in contexts if c.chunk.paper_id in cited or part != question]
+    with_number = [(c, s) for c, s in _pool(pool) if result_numbers(s) - given]
+    # only sentences that name what is asked ("faster", "batch size", "Dice score"): a number about
+    # something else answers nothing
+    focus = asked_focus(part)
+    named = [sum(_names(w, s) for w in focus) for _, s in with_number]
+    best = max(named, default=0)
+    if focus and not best:
+        return None
+    return _best_of(part, [p for p, n in zip(with_number, named, strict=True) if n == best], embed)
+
+
+def _names(word: str, sentence: str) -> bool:
+    """``sentence`` names ``word``: a form of it, or a word sharing its first six letters ("accurately",
+    "accuracy"); "%" names a percentage."""
+    if word in ("percentage", "percent") and "%" in sentence:
+        return True
+    forms = word_forms(sentence)
+    return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
+
+
+def asked_focus(part: str) -> set[str]:
+    """The content words naming the quantity asked for: those of the asking phrase and the two words after
+    it ("How much *faster* are …", "Up to what *batch size* …", "What *Dice score* …")."""
+    match = _ASKS_NUMBER.search(part)
+    if not match:
+        return set()
+    after = " ".join(part[match.end():].split()[:2])
+    return content_words(f"{match.group(0)} {after}") - _ASKING - {"what", "how", "up"}
+
+
 def _best_sentence(question: str, contexts: list[Context],
                    embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
     """The passage sentence that best answers ``question`` (one stating a number when a quantity is asked)."""
-    pool = [(c, s) for c in contexts for part in c.text.split(GAP.strip()) for s in split_sentences(part) if s.strip()]
+    return _best_of(question, _pool(contexts), embed)
+
+
+def _pool(contexts: list[Context]) -> list[tuple[Context, str]]:
+    return [(c, s) for c in contexts for part in c.text.split(GAP.strip()) for s in split_sentences(part) if s.strip()]
+
+
+def _best_of(question: str, pool: list[tuple[Context, str]],
+             embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
     if not pool:
         return None
     sentences = [s for _, s in pool]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from paperqa_local.answer import build_answer
-from paperqa_local.completeness import complete_answer, missing_papers, missing_parts
+from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers, result_numbers
 
 from fakes import context, embed
 
@@ -87,3 +87,72 @@ def test_an_answer_that_speaks_to_every_part_gets_nothing_added() -> None:
     answer = build_answer(TWO_PARTS, raw, ctxs, embed, 0.3)
     assert missing_parts(TWO_PARTS, answer) == []
     assert complete_answer(TWO_PARTS, answer, embed).text == answer.text
+
+
+CONADV = ("ConAdv can increase the batch size on ResNet-50 training on ImageNet while keeping accuracy high. "
+          "ConAdv reaches 75.3% top-1 accuracy on ImageNet ResNet-50 training with a 96K batch size. "
+          "The method uses stale parameters to compute adversarial examples concurrently.")
+LARS = "LARS trains ResNet-50 on ImageNet with a 32K batch size in 14 minutes."
+BATCH = "Up to what batch size can ConAdv train ResNet-50 on ImageNet?"
+
+
+def test_an_asked_number_the_answer_leaves_out_is_quoted_from_the_cited_paper() -> None:
+    """"Up to what batch size …?" answered without a number: the cited paper's sentence naming the batch size with
+    its number is quoted (not another paper's, not one whose numbers are about something else)."""
+    ctxs = [context(1, "conadv", CONADV), context(2, "lars", LARS)]
+    answer = build_answer(BATCH, "ConAdv can increase the batch size on ResNet-50 training on ImageNet [1].",
+                          ctxs, embed, 0.3)
+    done = complete_answer(BATCH, answer, embed)
+    assert done.text.endswith("ConAdv reaches 75.3% top-1 accuracy on ImageNet ResNet-50 training with a 96K batch "
+                              "size [1].")
+    assert done.sentences[-1].quoted and [r.paper_id for r in done.references] == ["conadv"]
+
+
+def test_an_answer_that_states_the_asked_number_gets_nothing_added() -> None:
+    ctxs = [context(1, "conadv", CONADV), context(2, "lars", LARS)]
+    for raw in ("ConAdv trains ResNet-50 on ImageNet with a 96K batch size [1].",
+                "ConAdv scales the batch size two times further than LARS [1]."):  # a spelled number states one too
+        answer = build_answer(BATCH, raw, ctxs, embed, 0.3)
+        assert complete_answer(BATCH, answer, embed).text == answer.text
+
+
+def test_a_number_about_something_else_is_not_quoted() -> None:
+    """"How many iterations …?" when the cited paper's only numbers are accuracy and batch size: nothing is added."""
+    ctxs = [context(1, "conadv", CONADV)]
+    question = "How many iterations does ConAdv need on ImageNet?"
+    answer = build_answer(question, "ConAdv uses stale parameters to compute adversarial examples [1].",
+                          ctxs, embed, 0.3)
+    assert complete_answer(question, answer, embed).text == answer.text
+
+
+def test_result_numbers_skip_names_and_markers() -> None:
+    assert result_numbers("ResNet-50 and GPT-4 reach 80.4% in 2,000 steps [3].") == {"80.4", "2000"}
+    assert result_numbers("after two iterations, than the one used", spelled=True) == {"2"}
+
+
+TB = ("A few-shot Prototypical Network classifies tuberculosis in chest X-rays. "
+      "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set.")
+
+
+def test_a_refusal_made_by_a_wrong_number_quotes_the_stated_one() -> None:
+    """The model answers with a number the passage does not state: the checks refuse the sentence; the question
+    asks a quantity the cited paper states, so that sentence is quoted instead of refusing."""
+    question = "How accurate is the few-shot tuberculosis classifier with ResNet-18 features?"
+    ctxs = [context(1, "tb", TB), context(2, "lars", LARS)]
+    raw = "The few-shot classifier reaches an accuracy of 95% with ResNet-18 features [1]."
+    refused = build_answer(question, raw, ctxs, embed, 0.3)
+    assert refused.cannot_answer
+    answer = quoted_numbers(question, raw, refused, embed)
+    assert not answer.cannot_answer
+    assert answer.text == "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set [1]."
+    assert [r.paper_id for r in answer.references] == ["tb"] and answer.sentences[0].quoted
+
+
+def test_a_refusal_stays_when_the_cited_paper_does_not_state_the_asked_quantity() -> None:
+    """"How many parameters …?" and the cited passage states none: an invented number is never replaced by another."""
+    question = "How many parameters does the few-shot tuberculosis classifier have?"
+    ctxs = [context(1, "tb", TB)]
+    for raw in ("The classifier has 11 million parameters [1].", "NOT ANSWERED"):
+        refused = build_answer(question, raw, ctxs, embed, 0.3)
+        assert refused.cannot_answer
+        assert quoted_numbers(question, raw, refused, embed).cannot_answer

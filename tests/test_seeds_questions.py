@@ -1,4 +1,5 @@
-"""The project's own question set (evals/seeds_qa.jsonl) stays valid against the seed papers it is about.
+"""The question sets over the seed papers (evals/seeds_qa.jsonl, the project's own; evals/independent_qa.jsonl,
+written apart from the project) stay valid against the seed papers they are about.
 
 Every gold title must be a real seed paper and every key fact must be quotable from a gold abstract, or the
 eval would score answers against facts nobody can find. The held-out split must stay large and must not share
@@ -19,16 +20,18 @@ from paperqa_local.readers import read_path
 from conftest import ROOT, SEEDS
 
 QUESTIONS = ROOT / "evals" / "seeds_qa.jsonl"
+INDEPENDENT = ROOT / "evals" / "independent_qa.jsonl"
 SPLITS = {"tune", "heldout"}
 TYPES = {"single", "multi", "unanswerable", "paraphrase", "followup"}
 
 
-def _rows() -> list[dict[str, Any]]:
-    lines = QUESTIONS.read_text(encoding="utf-8").splitlines()
+def _rows(path: Path = QUESTIONS) -> list[dict[str, Any]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
 ROWS = _rows()
+OTHER_ROWS = _rows(INDEPENDENT)
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,18 @@ def test_size_splits_and_ids() -> None:
     assert {row["type"] for row in ROWS} <= TYPES
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_the_independent_set_is_split_and_shares_no_paper_across_parts() -> None:
+    splits = Counter(row["split"] for row in OTHER_ROWS)
+    assert set(splits) == SPLITS and splits["heldout"] >= 40
+    assert len({row["id"] for row in OTHER_ROWS}) == len(OTHER_ROWS)
+    assert {row["type"] for row in OTHER_ROWS} <= TYPES
+    by_split: dict[str, set[str]] = {s: set() for s in SPLITS}
+    for row in OTHER_ROWS:
+        by_split[row["split"]].update(row["gold_titles"])
+    assert by_split["tune"] & by_split["heldout"] == set()
+
+
+@pytest.mark.parametrize("row", ROWS + OTHER_ROWS, ids=[row["id"] for row in ROWS + OTHER_ROWS])
 def test_row_is_grounded_in_the_seeds(row: dict[str, Any], seed_texts: dict[str, str]) -> None:
     assert row["question"].strip()
     if not row["answerable"] or row["type"] == "unanswerable":
