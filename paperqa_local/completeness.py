@@ -176,7 +176,7 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
         if s.supported and result_numbers(s.text, spelled=True) - given and _share(own, word_forms(s.text)) >= PART_COVERED:
             return None
     pool = [c for c in contexts if c.chunk.paper_id in cited or part != question]
-    with_number = [(c, s) for c, s in _pool(pool) if result_numbers(s) - given]
+    with_number = [(c, s) for c, s in _pool(pool, whole=True) if result_numbers(s) - given]
     # only sentences that name what is asked ("faster", "batch size", "Dice score"): a number about
     # something else answers nothing
     focus = asked_focus(part)
@@ -212,8 +212,11 @@ def _best_sentence(question: str, contexts: list[Context],
     return _best_of(question, _pool(contexts), embed)
 
 
-def _pool(contexts: list[Context]) -> list[tuple[Context, str]]:
-    return [(c, s) for c in contexts for part in c.text.split(GAP.strip()) for s in split_sentences(part) if s.strip()]
+def _pool(contexts: list[Context], whole: bool = False) -> list[tuple[Context, str]]:
+    """Each passage's sentences: those the evidence shows, or (``whole``) every sentence of its chunk, since
+    the evidence shows a chunk's best sentences only and the asked number may sit in another."""
+    return [(c, s) for c in contexts for part in (c.chunk.text if whole else c.text).split(GAP.strip())
+            for s in split_sentences(part) if s.strip()]
 
 
 def _best_of(question: str, pool: list[tuple[Context, str]],

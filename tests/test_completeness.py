@@ -156,3 +156,15 @@ def test_a_refusal_stays_when_the_cited_paper_does_not_state_the_asked_quantity(
         refused = build_answer(question, raw, ctxs, embed, 0.3)
         assert refused.cannot_answer
         assert quoted_numbers(question, raw, refused, embed).cannot_answer
+
+
+def test_the_asked_number_may_sit_in_the_cited_chunk_beyond_the_sentences_shown() -> None:
+    """The evidence shows a chunk's best sentences only; the sentence stating the asked number is quoted from the
+    cited chunk itself, with that chunk's marker."""
+    question = "How accurate is the few-shot tuberculosis classifier with ResNet-18 features?"
+    shown = context(1, "tb", TB)
+    shown.text = TB.split(". ")[0] + "."  # the evidence showed the first sentence only
+    raw = "The few-shot classifier reaches an accuracy of 95% with ResNet-18 features [1]."
+    refused = build_answer(question, raw, [shown], embed, 0.3)
+    answer = quoted_numbers(question, raw, refused, embed)
+    assert answer.text == "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set [1]."
