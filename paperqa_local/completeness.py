@@ -37,7 +37,6 @@ from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
 from paperqa_local.text_rules import (
     LOOSE_MARKER,
-    MARKER,
     blend,
     content_words,
     numbers,
@@ -146,7 +145,8 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
     if not answer.cannot_answer or is_cannot_answer(raw) or not _ASKS_NUMBER.search(question):
         return answer
     by_number = {c.number: c for c in answer.contexts}
-    cited = {by_number[int(n)].chunk.paper_id for n in MARKER.findall(raw) if int(n) in by_number}
+    marked = {int(n) for group in LOOSE_MARKER.findall(raw) for n in re.findall(r"\d+", group)}  # [1], [1, 2]
+    cited = {by_number[n].chunk.paper_id for n in marked if n in by_number}
     quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED)
     if not quotes:
         return answer

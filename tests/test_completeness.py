@@ -164,7 +164,7 @@ def test_the_asked_number_may_sit_in_the_cited_chunk_beyond_the_sentences_shown(
     question = "How accurate is the few-shot tuberculosis classifier with ResNet-18 features?"
     shown = context(1, "tb", TB)
     shown.text = TB.split(". ")[0] + "."  # the evidence showed the first sentence only
-    raw = "The few-shot classifier reaches an accuracy of 95% with ResNet-18 features [1]."
-    refused = build_answer(question, raw, [shown], embed, 0.3)
+    raw = "The few-shot classifier reaches an accuracy of 95% with ResNet-18 features [1, 2]."  # a marker group
+    refused = build_answer(question, raw, [shown, context(2, "lars", LARS)], embed, 0.3)
     answer = quoted_numbers(question, raw, refused, embed)
     assert answer.text == "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set [1]."
