@@ -22,7 +22,7 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.claim_checks import attribution, is_hedge, support_score
+from paperqa_local.claim_checks import attribution, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
@@ -108,7 +108,9 @@ def build_answer(
         cited = [passages[n] for n in nums]
         support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words)
         others = [p for n, p in passages.items() if n not in nums]
-        return support, attribution(bare[i], cited, others, question).reason()
+        clause = unstated_clause(bare[i], cited, question_words)
+        return support, attribution(bare[i], cited, others, question).reason() or (
+            f"a clause the cited passages do not state: {clause}" if clause else "")
 
     checks: list[SentenceCheck] = []
     for i, sentence in enumerate(sentences):

@@ -119,3 +119,25 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     lexical = len(novel & pool) / len(novel)
     score = 0.5 * max(cos, 0.0) + 0.5 * lexical
     return round(min(score, 1.0), 4)
+
+
+#: "A does X, while B does Y": two claims joined by a contrast, each of which must be stated by what is cited.
+_CONTRAST = re.compile(r"[,;]?\s+(?:while|whereas)\s+|;\s+", re.IGNORECASE)
+#: A clause is stated when the cited passages hold at least this share of its words beyond the question's.
+CLAUSE_STATED = 0.5
+
+
+def unstated_clause(sentence: str, passages: Sequence[str], question_words: frozenset[str] = frozenset()) -> str:
+    """The clause of a contrast ("ReST focuses on machine translation, while ReST-MCTS* uses tree search [1]")
+    that names a subject and whose own words the cited passages do not hold ("" when every clause is stated). The sentence's score
+    is an average over its words, so one well-supported clause can carry another taken from an uncited paper."""
+    clauses = [c.strip() for c in _CONTRAST.split(LOOSE_MARKER.sub("", sentence)) if c.strip()]
+    if len(clauses) < 2:
+        return ""
+    pool = set().union(*(content_words(p) for p in passages)) if passages else set()
+    for clause in clauses:
+        novel = content_words(clause) - question_words
+        # only a clause with a subject of its own ("ReST focuses on …"), not a trailing "while still being able to …"
+        if names(clause) and len(novel) >= 2 and len(novel & pool) / len(novel) < CLAUSE_STATED:
+            return clause
+    return ""

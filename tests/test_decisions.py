@@ -6,7 +6,8 @@ import json
 import math
 from pathlib import Path
 
-from paperqa_local.claim_checks import attribution, is_hedge, names
+from paperqa_local.answer import build_answer
+from paperqa_local.claim_checks import attribution, is_hedge, names, unstated_clause
 from paperqa_local.verdicts import (
     calibration,
     cross_validated,
@@ -16,6 +17,8 @@ from paperqa_local.verdicts import (
     linear_inputs,
     save_calibration,
 )
+
+from fakes import context, embed
 
 
 def lp(**probs: float) -> dict[str, float]:
@@ -108,3 +111,24 @@ def test_a_method_from_another_passage_fails_attribution() -> None:
     assert not wrong.ok and wrong.foreign_names == ("deit",)
     right = attribution("FFCV trains ResNet-50 to 75% in 20 minutes [1].", cited, others)
     assert right.ok
+
+
+REST = "ReST is a reinforced self-training method applied to machine translation benchmarks."
+MCTS = "ReST-MCTS* integrates process reward guidance with tree search to collect higher-quality reasoning traces."
+
+
+def test_a_contrast_clause_from_an_uncited_paper_fails_and_both_papers_are_cited() -> None:
+    """"A does X, while B does Y [2]" where X is only in A's passage: the clause is not stated by [2], so the
+    sentence is re-cited to the pair that states both halves."""
+    question = "How do ReST and ReST-MCTS* differ: which application does ReST target, and what search does ReST-MCTS* use?"
+    raw = "ReST focuses on machine translation, while ReST-MCTS* uses tree search to collect reasoning traces [2]."
+    assert unstated_clause(raw, [MCTS]) == "ReST focuses on machine translation"
+    assert unstated_clause(raw, [REST, MCTS]) == ""
+    answer = build_answer(question, raw, [context(1, "rest", REST), context(2, "mcts", MCTS)], embed, 0.3)
+    assert answer.sentences[0].supported
+    assert sorted(r.paper_id for r in answer.references) == ["mcts", "rest"]
+
+
+def test_a_trailing_clause_without_a_subject_is_not_checked_on_its_own() -> None:
+    sentence = "The model shares one encoder across all languages, while still being able to translate well [1]."
+    assert unstated_clause(sentence, ["One encoder is shared across all languages."]) == ""
