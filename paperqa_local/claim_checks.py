@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperqa_local.text_rules import LOOSE_MARKER, content_words, numbers, stated_numbers
+from paperqa_local.text_rules import LOOSE_MARKER, content_words, lexical_overlap, numbers, stated_numbers
 
 _PLACE = r"(?:in|by|within|from)\s+(?:the\s+)?(?:given\s+|provided\s+|above\s+|cited\s+)?(?:passages?|context|texts?|abstracts?|papers?|sources?|excerpts?|information)"
 _HEDGE = re.compile(
@@ -129,15 +129,16 @@ CLAUSE_STATED = 0.5
 
 def unstated_clause(sentence: str, passages: Sequence[str], question_words: frozenset[str] = frozenset()) -> str:
     """The clause of a contrast ("ReST focuses on machine translation, while ReST-MCTS* uses tree search [1]")
-    that names a subject and whose own words the cited passages do not hold ("" when every clause is stated). The sentence's score
-    is an average over its words, so one well-supported clause can carry another taken from an uncited paper."""
+    that names a subject and whose own words the cited passages do not hold ("" when every clause is
+    stated). The sentence's score is an average over its words, so one well-supported clause can carry
+    another taken from an uncited paper."""
     clauses = [c.strip() for c in _CONTRAST.split(LOOSE_MARKER.sub("", sentence)) if c.strip()]
     if len(clauses) < 2:
         return ""
-    pool = set().union(*(content_words(p) for p in passages)) if passages else set()
+    cited = " ".join(passages)
     for clause in clauses:
         novel = content_words(clause) - question_words
         # only a clause with a subject of its own ("ReST focuses on …"), not a trailing "while still being able to …"
-        if names(clause) and len(novel) >= 2 and len(novel & pool) / len(novel) < CLAUSE_STATED:
+        if names(clause) and len(novel) >= 2 and lexical_overlap(novel, cited) < CLAUSE_STATED:
             return clause
     return ""

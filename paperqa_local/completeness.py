@@ -30,19 +30,12 @@ from dataclasses import replace
 
 import numpy as np
 
-from paperqa_local.answer import is_cannot_answer
+from paperqa_local.answer import is_cannot_answer, parse_markers
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
-from paperqa_local.text_rules import (
-    LOOSE_MARKER,
-    blend,
-    content_words,
-    numbers,
-    split_sentences,
-    stated_numbers,
-)
+from paperqa_local.text_rules import blend, content_words, result_numbers, split_sentences
 
 #: Quoted sentences added to one answer at most (a question rarely asks more parts or names more papers).
 MAX_ADDED = 3
@@ -62,8 +55,6 @@ _ASKS_NUMBER = re.compile(
     r"|\bup to what\b|\bwhat (?:\S+ ){0,3}?(?:accuracy|score|percentage|percent|proportion|fraction|rate|map|ap|nds"
     r"|f1|bleu|rouge|dice|error|perplexity|speed-?ups?|number|size|count|gain|improvement|margin|reduction|ratio"
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
-#: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result.
-_NAMED = re.compile(r"\b[A-Za-z][\w]*-?\d[\w./-]*|\b\d+[A-Za-z]\w*-\w+")
 
 
 def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
@@ -129,15 +120,6 @@ def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], 
     return answer.extended(named)
 
 
-def result_numbers(text: str, spelled: bool = False) -> set[str]:
-    """The numbers ``text`` states as results: digits (and, with ``spelled``, "two" …), not those inside names
-    (ResNet-50, GPT-4) or markers."""
-    bare = _NAMED.sub(" ", LOOSE_MARKER.sub(" ", text))
-    digits = numbers(bare)
-    # "one" is more often a pronoun ("than the one used") than a count
-    return digits | (stated_numbers(bare) - digits - {"1"}) if spelled else digits
-
-
 def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
     """A refusal that only the checks made (the model answered, every sentence failed, most often on a number
     the passage does not state: "an accuracy of 95%" where it says 98.93%), for a question asking a quantity:
@@ -145,8 +127,7 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
     if not answer.cannot_answer or is_cannot_answer(raw) or not _ASKS_NUMBER.search(question):
         return answer
     by_number = {c.number: c for c in answer.contexts}
-    marked = {int(n) for group in LOOSE_MARKER.findall(raw) for n in re.findall(r"\d+", group)}  # [1], [1, 2]
-    cited = {by_number[n].chunk.paper_id for n in marked if n in by_number}
+    cited = {by_number[n].chunk.paper_id for n in parse_markers(raw, set(by_number))[1]}  # [1], [1, 2], [1-3]
     quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED)
     if not quotes:
         return answer

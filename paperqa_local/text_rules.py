@@ -71,6 +71,19 @@ def stated_numbers(text: str) -> set[str]:
     return numbers(text) | {_SPELLED[w.lower()] for w in _SPELLED_RE.findall(text)}
 
 
+#: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result.
+_NAMED = re.compile(r"\b[A-Za-z][\w]*-?\d[\w./-]*|\b\d+[A-Za-z]\w*-\w+")
+
+
+def result_numbers(text: str, spelled: bool = False) -> set[str]:
+    """The numbers ``text`` states as results: digits (and, with ``spelled``, "two" …), not those inside names
+    (ResNet-50, GPT-4) or markers."""
+    bare = _NAMED.sub(" ", LOOSE_MARKER.sub(" ", text))
+    digits = numbers(bare)
+    # "one" is more often a pronoun ("than the one used") than a count
+    return digits | (stated_numbers(bare) - digits - {"1"}) if spelled else digits
+
+
 #: Words that turn a statement around ("does not reduce", "no association", "fails to", "unaffected").
 _NEGATION = re.compile(r"\b(?:not|no|never|neither|nor|none|without|fails?|failed|lacks?|cannot|unaffected|"
                        r"unrelated|unchanged|independent(?:ly)? of|n't)\b", re.IGNORECASE)

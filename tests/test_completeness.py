@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from paperqa_local.answer import build_answer
-from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers, result_numbers
+from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers
+from paperqa_local.text_rules import result_numbers
 
 from fakes import context, embed
 
