@@ -4,7 +4,8 @@
   and rewritten as [1][2]; markers that point at no context are removed, never kept.
 - Each sentence is scored against the passages it cites (embedding similarity blended with
   word overlap) and its attribution checked (its numbers and method names must come from the
-  passages it cites, ``claim_checks.py``); it is flagged when either fails. An uncited or
+  passages it cites, ``claim_checks.py``); it is flagged when either fails, and when it names something
+  of the question that no passage mentions (the papers are about something else). An uncited or
   misattributed sentence that one passage clearly supports gets that passage's marker.
 - A hedge ("… is not specified in the passages") is a gap, never a supported claim: an answer
   of hedges only is "not answered"; one with claims keeps its hedges as plain, uncited gaps.
@@ -22,11 +23,14 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.claim_checks import attribution, is_hedge, support_score, unstated_clause
+from paperqa_local.answerability import mentions, missing_names, word_forms
+from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
 
+#: A model size ("7B+", "540B") is a condition a passage may spell out ("7 billion"), not a name.
+_SIZE = re.compile(r"\d+(?:\.\d+)?[BMKT]\+?", re.IGNORECASE)
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
 _NOUN_MARKER = re.compile(r"\b(in|by|from|of|see|and|than)\s+\[(\d+)\](?!\s*[.!?]?\s*$)", re.IGNORECASE)
 _LEADING = re.compile(r"^\s*((?:\[\d+\]\s*)+)(.+)$", re.DOTALL)
@@ -98,7 +102,17 @@ def build_answer(
         spans[ctx.number] = (offset, offset + len(group))
         offset += len(group)
     passages = {n: f"{c.chunk.title}. {c.text}" for n, c in by_number.items()}
-    question_words = frozenset(content_words(question))
+    paper_texts: dict[str, str] = {}  # each paper's title and whole chunks: a passage shows its best sentences only
+    for c in contexts:
+        paper_texts[c.chunk.paper_id] = f"{paper_texts.get(c.chunk.paper_id, c.chunk.title)} {c.chunk.text}"
+
+    def split_papers(nums: list[int]) -> tuple[list[str], list[str]]:
+        """The whole texts of the papers passages ``nums`` come from, and of the other papers."""
+        mine = {by_number[n].chunk.paper_id for n in nums}
+        return [t for p, t in paper_texts.items() if p in mine], [t for p, t in paper_texts.items() if p not in mine]
+    question_words = frozenset(content_words(question, min_len=1))
+    choice = is_choice(question)
+    unknown = [n for n in missing_names(question, contexts) if not _SIZE.fullmatch(n)]
 
     def check(i: int, nums: list[int]) -> tuple[float, str]:
         """(support score, why attribution fails or "") of sentence ``i`` against passages ``nums``."""
@@ -106,10 +120,14 @@ def build_answer(
             return 0.0, ""
         rows = np.concatenate([np.arange(*spans[n]) for n in nums])
         cited = [passages[n] for n in nums]
-        support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words)
+        support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words, choice)
         others = [p for n, p in passages.items() if n not in nums]
+        papers = split_papers(nums)
         clause = unstated_clause(bare[i], cited, question_words)
-        return support, attribution(bare[i], cited, others, question).reason() or (
+        absent = [n for n in unknown if mentions(n, word_forms(bare[i]))]
+        if absent:  # "FlashAttention-2 gives 1.5x [3]": no passage is about it, whatever the number's source
+            return support, "names what no passage mentions: " + ", ".join(absent)
+        return support, attribution(bare[i], cited, others, question, papers).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 
     checks: list[SentenceCheck] = []
@@ -123,7 +141,7 @@ def build_answer(
             # the model may have cited the wrong passage or none: attach the one that clearly supports it,
             # or the two that do together (a sentence answering two parts of a question from two papers)
             best, (best_s, best_reason) = _best_citation(by_number, partial(check, i), support_threshold,
-                                                         partial(clauses_attributed, bare[i], passages, question))
+                                                         partial(clauses_attributed, bare[i], passages, question, split_papers))
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:
                     sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
@@ -144,15 +162,16 @@ def build_answer(
     )
 
 
-def clauses_attributed(sentence: str, passages: dict[int, str], question: str, pair: list[int]) -> bool:
+def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
+                       split_papers: Callable[[list[int]], tuple[list[str], list[str]]], pair: list[int]) -> bool:
     """Each clause of ``sentence`` is rightly attributed to one passage of ``pair`` on its own.
 
     What tells "79.29% with the bag of tricks and 78.13% with DropBlock" (each clause from one paper) from
     "Moment Probing reaches FFCV's 75%" (one clause mixing two papers: a misattribution, not a join).
     """
     for clause in filter(None, (c.strip() for c in _CLAUSE.split(sentence))):
-        if not any(attribution(clause, [passages[n]], [passages[m] for m in pair if m != n], question).ok
-                   for n in pair):
+        if not any(attribution(clause, [passages[n]], [passages[m] for m in pair if m != n], question,
+                               split_papers([n])).ok for n in pair):
             return False
     return True
 

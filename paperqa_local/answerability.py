@@ -83,6 +83,20 @@ def _forms(word: str) -> set[str]:
     return {w, w[:-1]} if w.endswith("s") and len(w) > 3 else {w}
 
 
+def names_paper(question: str, title: str) -> bool:
+    """The question names the paper by its title, or by the title's part before a colon ("Stable ResNet",
+    "'Prefix Conditioning Unifies Language and Label Supervision'"): two words at least, and as written
+    (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once"."""
+    for name in dict.fromkeys((title, title.split(":")[0])):
+        words = name.split()
+        if len(words) < 2:
+            continue
+        pattern = r"(?<![\w-])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w-])"
+        if re.search(pattern, question, 0 if len(words) < 4 else re.IGNORECASE):
+            return True
+    return False
+
+
 def word_forms(text: str) -> set[str]:
     """Every form (``_forms``) of the words of ``text`` and of their hyphen-separated parts."""
     pool: set[str] = set()

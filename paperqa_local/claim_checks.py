@@ -16,7 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paperqa_local.text_rules import LOOSE_MARKER, content_words, lexical_overlap, numbers, stated_numbers
+from paperqa_local.answerability import mentions, question_names, word_forms
+from paperqa_local.text_rules import (
+    LOOSE_MARKER,
+    content_words,
+    lexical_overlap,
+    numbers,
+    result_numbers,
+    stated_numbers,
+)
 
 _PLACE = r"(?:in|by|within|from)\s+(?:the\s+)?(?:given\s+|provided\s+|above\s+|cited\s+)?(?:passages?|context|texts?|abstracts?|papers?|sources?|excerpts?|information)"
 _HEDGE = re.compile(
@@ -34,6 +42,8 @@ _VERDICT_WORDS = frozenset({"yes", "no", "maybe"})
 # or a run of capitalised words ("Moment Probing").
 _NAME = re.compile(r"\b(?:[A-Z][a-z]*[A-Z0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[A-Z]{2,}[a-z0-9]*(?:-[A-Za-z0-9]+)*"
                    r"|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+)\b")
+#: The words that hold a sentence's subject ("The Perceiver reports …", "Patternformer reaches …").
+_SUBJECT_WORDS = 3
 _OPENERS = frozenset("the this these that those a an in on for with by our we it its their".split())
 
 
@@ -74,13 +84,18 @@ def names(text: str) -> set[str]:
     return out
 
 
-def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], question: str = "") -> Attribution:
+def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], question: str = "",
+                papers: tuple[Sequence[str], Sequence[str]] | None = None) -> Attribution:
     """Check that the sentence's numbers and names come from the passages it cites.
 
     ``cited``/``others``: the cited passages' texts (titles included) and the other passages'.
     A number counts when a cited passage or the question holds it (spelled out or not); a name fails only when it is
     absent from the cited passages and the question but present in another passage (taken from
-    the wrong paper).
+    the wrong paper). A name the question asks about ("Patternformer", one word) that opens a sentence stating
+    a result fails when the cited passages never mention it and another passage does: "Patternformer
+    reports 80.66% [4]" gives it a number from the paper of [4]. That rule reads ``papers``, (the cited papers'
+    whole texts, the other papers'), when given: a passage shows a paper's best sentences only, and the name may
+    sit in another.
     """
     sentence = LOOSE_MARKER.sub("", sentence)
     allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
@@ -89,36 +104,52 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     cited_text = " ".join(cited).lower()
     elsewhere = " ".join(others).lower()
     foreign = sorted(n for n in names(sentence) - own if n not in cited_text and n in elsewhere)
+    if result_numbers(sentence):  # a result given to the question's method, from a passage about another one
+        forms = word_forms(" ".join(sentence.split()[:_SUBJECT_WORDS]))  # the sentence's subject, not an object
+        cited_papers, other_papers = papers or (cited, others)
+        cited_forms, other_forms = word_forms(" ".join(cited_papers)), word_forms(" ".join(other_papers))
+        foreign += sorted(n.lower() for n in dict.fromkeys(question_names(question)) if mentions(n, forms)
+                          and not mentions(n, cited_forms) and mentions(n, other_forms) and n.lower() not in foreign)
     return Attribution(tuple(missing), tuple(foreign))
 
 
 def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,
-                  question_words: frozenset[str] = frozenset()) -> float:
+                  question_words: frozenset[str] = frozenset(), choice: bool = False) -> float:
     """How well the cited passages back the sentence, 0..1 (numbers and names are ``attribution``'s job).
 
     Only what the sentence adds to the question counts for the word overlap: a small model
     asked about something the papers lack tends to restate the question and cite a passage,
     and those words match the passage without being supported by it. A yes/no/maybe verdict
     that restates a yes/no question is the exception: it asserts the question's claim, so all
-    of its words must be found in the passages.
+    of its words must be found in the passages; so is the answer to a ``choice`` question ("Which
+    one of A and B needs no retain set?"): "A needs no retain set" pairs the question's own words.
+    Single digits count as words ("uses only 3 augmentations" adds the 3 to the question).
     """
     if not passages:
         return 0.0
     cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
-    pool = set().union(*(content_words(p) for p in passages))
-    words = content_words(sentence)
+    pool = set().union(*(content_words(p, min_len=1) for p in passages))
+    words = content_words(sentence, min_len=1)
     verdict = bool(_VERDICT.match(sentence))
     if verdict:
         words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
     novel = words - question_words
     if not novel:
-        if not (verdict and words):  # nothing beyond the question itself: not an answer
+        if not ((verdict or choice) and words):  # nothing beyond the question itself: not an answer
             return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
         # "Yes, <the question's claim>" answers a yes/no question: the passages must hold the whole claim
         novel = words
     lexical = len(novel & pool) / len(novel)
     score = 0.5 * max(cos, 0.0) + 0.5 * lexical
     return round(min(score, 1.0), 4)
+
+
+_CHOICE = re.compile(r"\bwhich (?:one|of)\b|\bor\b", re.IGNORECASE)
+
+
+def is_choice(question: str) -> bool:
+    """The question offers options to pick from ("Which one of A and B …?", "Is A or B faster?")."""
+    return bool(_CHOICE.search(question))
 
 
 #: "A does X, while B does Y": two claims joined by a contrast, each of which must be stated by what is cited.

@@ -20,6 +20,13 @@ holds more of those words than the answer does.
 Asked numbers work the same way: a question (or part) that asks for a quantity ("How much faster …?",
 "Up to what batch size …?", "What Dice score …?") answered without any number of its own ("ConAdv can
 increase the batch size … [1]") gets the cited paper's best sentence that states one, quoted.
+
+A quote answers for the paper it is taken from, so it is only taken where the question points: a part
+whose names single out papers ("What accuracy does LowFormer reach, and what throughput does it achieve
+on an A100?") is quoted only from a paper that mentions all of them (a pronoun part keeps the names of
+the part before it), never from the paper that merely shares "A100"; and a question naming something no
+passage mentions (FlashAttention-2) is about a paper that is not there, so nothing beyond the papers the
+answer cites is quoted for it.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from dataclasses import replace
 import numpy as np
 
 from paperqa_local.answer import is_cannot_answer, parse_markers
-from paperqa_local.answerability import mentions, question_names, word_forms
+from paperqa_local.answerability import mentions, missing_names, names_paper, question_names, word_forms
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
@@ -57,8 +64,15 @@ _ASKS_NUMBER = re.compile(
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
 
 
+#: Names in the words right after "on", "with", "using" … state a condition ("on an A100 GPU", "on ImageNet"), not a
+#: paper asked about.
+_CONDITION = re.compile(r"\b(?:on|in|at|with|using|over|across|under|via)\s+(?:an?\s+|the\s+)?([\w./+-]+(?:\s+[\w./+-]+){0,2})",
+                        re.IGNORECASE)
+
+
 def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
-    """The question's names that single out one evidence paper the answer leaves out, with its passages."""
+    """The question's names that single out one evidence paper the answer leaves out, with its passages (not a
+    name stating a condition: "on an A100 GPU" singles out no paper asked about)."""
     papers: dict[str, list[Context]] = {}
     for ctx in answer.contexts:
         papers.setdefault(ctx.chunk.paper_id, []).append(ctx)
@@ -66,12 +80,16 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in answer.citations if n in by_number}
     out: dict[str, list[Context]] = {}
-    for name in dict.fromkeys(question_names(question)):
+    conditions = {w for m in _CONDITION.finditer(question) for w in m.group(1).split()}
+    for name in dict.fromkeys(n for n in question_names(question) if n not in conditions):
         # covered only by citing the paper that holds the name: an answer that merely repeats the name
         # ("SCoRe and Thought Rollback improve … by 9% [1]") still gives one paper's result for both
         holders = [pid for pid, words in vocab.items() if mentions(name, words)]
         if len(holders) == 1 and holders[0] not in cited:
             out.setdefault(holders[0], papers[holders[0]])
+    for pid, ctxs in papers.items():  # named by its title ("Stable ResNet and the mean-field analysis …")
+        if pid not in cited and names_paper(question, ctxs[0].chunk.title):
+            out.setdefault(pid, ctxs)
     return out
 
 
@@ -103,17 +121,20 @@ def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], 
         return answer
     added: list[SentenceCheck] = []
     shown = {s.text.rstrip(".") for s in answer.sentences}
+    elsewhere = bool(missing_names(question, answer.contexts))
     for part, own, share in missing_parts(question, answer):
-        pick = _best_sentence(part, answer.contexts, embed)
+        pick = _best_sentence(part, _part_pool(question, part, answer, elsewhere), embed)
         if pick and len(added) < MAX_ADDED and _share(own, word_forms(pick[1])) > share:
             _quote(pick, added, shown)
     answer = answer.extended(added)
     cited = {c.chunk.paper_id for c in answer.contexts if c.number in answer.citations}
-    asked = _asked_numbers(question, answer.sentences, answer.contexts, cited, embed, shown, MAX_ADDED - len(added))
+    pools = {part: _part_pool(question, part, answer, elsewhere) for part in question_parts(question)}
+    asked = _asked_numbers(question, answer.sentences, answer.contexts, cited, embed, shown, MAX_ADDED - len(added),
+                           pools)
     added += asked
     answer = answer.extended(asked)  # the papers those quotes cite are no longer left out
     named: list[SentenceCheck] = []
-    for ctxs in missing_papers(question, answer).values():
+    for ctxs in ({} if elsewhere else missing_papers(question, answer)).values():
         pick = _best_sentence(question, ctxs, embed)
         if pick and len(added) + len(named) < MAX_ADDED:
             _quote(pick, named, shown)
@@ -128,18 +149,22 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
         return answer
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in parse_markers(raw, set(by_number))[1]}  # [1], [1, 2], [1-3]
-    quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED)
+    about = _part_pool(question, question, answer, False)  # not a paper that only the model's marker points at
+    quotes = _asked_numbers(question, [], about, cited, embed, set(), MAX_ADDED)
     if not quotes:
         return answer
     return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
 
 
 def _asked_numbers(question: str, sentences: list[SentenceCheck], contexts: list[Context], cited: set[str],
-                   embed: Callable[[list[str]], np.ndarray], shown: set[str], room: int) -> list[SentenceCheck]:
-    """Quotes for the question's parts that ask a quantity ``sentences`` do not give."""
+                   embed: Callable[[list[str]], np.ndarray], shown: set[str], room: int,
+                   pools: dict[str, list[Context]] | None = None) -> list[SentenceCheck]:
+    """Quotes for the question's parts that ask a quantity ``sentences`` do not give (a part's quote from its
+    ``pools`` entry when given)."""
     quotes: list[SentenceCheck] = []
     for part in question_parts(question) or [question]:
-        pick = _asked_number(part, question, sentences, contexts, cited, embed) if len(quotes) < room else None
+        pool = (pools or {}).get(part, contexts)
+        pick = _asked_number(part, question, sentences, pool, cited, embed) if len(quotes) < room else None
         if pick:
             _quote(pick, quotes, shown)
     return quotes
@@ -166,6 +191,32 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
     if focus and not best:
         return None
     return _best_of(part, [p for p, n in zip(with_number, named, strict=True) if n == best], embed)
+
+
+_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these)\b", re.IGNORECASE)
+
+
+def _part_pool(question: str, part: str, answer: Answer, elsewhere: bool) -> list[Context]:
+    """The passages a quote for ``part`` may come from: the cited ones when the question names something no
+    passage mentions (``elsewhere``); else those of papers mentioning every name of the part that singles out
+    a paper (one evidence paper mentions it), a pronoun part ("what throughput does *it* reach") counting the
+    names of the part before it; all passages when no name singles one out."""
+    contexts = answer.contexts
+    if elsewhere:
+        return [c for c in contexts if c.number in answer.citations]
+    parts = question_parts(question) or [question]
+    at = parts.index(part) if part in parts else 0
+    wanted = list(question_names(part))
+    if at and _PRONOUN.search(part):
+        wanted += question_names(parts[at - 1])
+    vocab: dict[str, set[str]] = {}
+    for c in contexts:
+        vocab.setdefault(c.chunk.paper_id, set()).update(word_forms(f"{c.chunk.title} {c.chunk.text}"))
+    singling = [n for n in wanted if sum(mentions(n, words) for words in vocab.values()) == 1]
+    if not singling:
+        return contexts
+    keep = {pid for pid, words in vocab.items() if all(mentions(n, words) for n in singling)}
+    return [c for c in contexts if c.chunk.paper_id in keep]
 
 
 def _names(word: str, sentence: str) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from paperqa_local.answerability import names_paper
 from paperqa_local.records import Hit
 from paperqa_local.results import Context
 from paperqa_local.sentence_vectors import SentenceVectors
@@ -73,7 +74,8 @@ def select_evidence(
     """Pick sentences from ``hits`` (in retrieval order) until ``budget`` tokens are used.
 
     ``min_share``: a passage whose best sentence scores below ``min_share`` of the best
-    passage's is dropped, so weak passages do not eat the budget. ``parts``: (text, vector) of a
+    passage's is dropped, so weak passages do not eat the budget, unless the question names its paper
+    by title. ``parts``: (text, vector) of a
     multi-part question's parts; a sentence scores as well as it matches the question or any part,
     so the passage for a second part is not cut for being far from the whole question.
     ``best_relevance`` is always the whole question's.
@@ -97,7 +99,8 @@ def select_evidence(
         cand.tokens = [count_tokens(s) + 1 for s in cand.sentences]
         offset += n
     best = max(c.relevance for c in candidates)
-    kept = [c for c in candidates if c.relevance >= best * min_share]
+    # a paper the question names by its title is kept however its sentences score: its title says its topic
+    kept = [c for c in candidates if c.relevance >= best * min_share or names_paper(question, c.hit.chunk.title)]
 
     used = 0
     queues = {id(c): c.ranked() for c in kept}

@@ -148,3 +148,37 @@ def test_a_copied_passage_location_is_not_a_claim() -> None:
     answer = build_answer("q", "[1] FFCV: Accelerating Training (entry 42) trains a ResNet-50 to 75% in 20 minutes.",
                           ctx, embed, support_threshold=0.45)
     assert not answer.cannot_answer and "entry 42" not in answer.text and answer.citations == [1]
+
+
+def test_a_single_digit_is_what_an_answer_adds_to_the_question() -> None:
+    """"… uses only 3 augmentations" restates the question but for the 3: it answers, and is checked on it."""
+    question = "How many data augmentations does the simplified training recipe in DeiT III use?"
+    passage = "The DeiT III recipe includes a new simple data-augmentation procedure with only 3 augmentations."
+    raw = "The simplified training recipe in DeiT III uses only 3 augmentations [1]."
+    assert build_answer(question, raw, [context(1, "deit", passage)], embed, 0.45).sentences[0].supported
+    wrong = build_answer(question, raw.replace("3", "5"), [context(1, "deit", passage)], embed, 0.45)
+    assert wrong.cannot_answer
+
+
+def test_picking_one_option_of_a_choice_question_is_an_answer_checked_on_all_its_words() -> None:
+    """The answer to "which one of A and B …" is the question's own words paired: the passage must pair them."""
+    question = "Among SCAR and SLUG, which one removes the need for a retain set?"
+    scar = context(1, "scar", "SCAR eliminates specific information without using a retain set, so no retain set "
+                              "is needed to remove the need for one.")
+    slug = context(2, "slug", "SLUG needs only a one-time gradient computation and edits a single layer.")
+    assert build_answer(question, "SCAR removes the need for a retain set [1].", [scar, slug], embed,
+                        0.45).sentences[0].supported
+    assert build_answer("How does SCAR remove the need for a retain set?", "SCAR removes the need for a retain set [1].",
+                        [scar, slug], embed, 0.45).cannot_answer
+
+
+def test_a_sentence_about_something_no_passage_mentions_fails() -> None:
+    """The question names FlashAttention-2, no passage does: "FlashAttention-2 gives 2x … [1]" borrows a number
+    from a paper about something else, whatever passage it cites."""
+    question = "How much wall-clock speed-up does FlashAttention-2 give over standard attention on A100 GPUs?"
+    passage = context(1, "inception", "InceptionNeXt trains 2x faster than ConvNeXt on A100 GPUs.")
+    answer = build_answer(question, "FlashAttention-2 gives a 2x speed-up on A100 GPUs [1].", [passage], embed, 0.3)
+    assert answer.cannot_answer
+    sizes = "What F1 does the small guard model reach against guard models with 7B+ parameters?"
+    guard = context(1, "harm", "A 435M guard model reaches an F1 of 0.8 like models with over 7 billion parameters.")
+    assert not build_answer(sizes, "The small guard model reaches an F1 of 0.8 [1].", [guard], embed, 0.3).cannot_answer

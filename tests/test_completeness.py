@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from paperqa_local.answer import build_answer
 from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers
+from paperqa_local.results import Context
 from paperqa_local.text_rules import result_numbers
 
-from fakes import context, embed
+from fakes import chunk, context, embed
 
 SCORE = "SCoRe improves Gemini 1.5 Flash by 15.6% on the MATH benchmark with reinforcement learning."
 ROLLBACK = "Thought Rollback raises GPT-4 to 81.6% on MATH by rolling back erroneous thoughts."
@@ -169,3 +170,61 @@ def test_the_asked_number_may_sit_in_the_cited_chunk_beyond_the_sentences_shown(
     refused = build_answer(question, raw, [shown, context(2, "lars", LARS)], embed, 0.3)
     answer = quoted_numbers(question, raw, refused, embed)
     assert answer.text == "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set [1]."
+
+
+LOWFORMER = "LowFormer achieves a remarkable speedup in throughput and latency with similar or better accuracy."
+INCEPTION = "InceptionNeXt-T achieves 1.6x higher training throughput than ConvNeXt-T when trained on A100 GPUs."
+RESNET = "A vanilla ResNet-50 reaches 80.4% top-1 accuracy on ImageNet with a better training recipe."
+MEAL = "MEAL V2 boosts a vanilla ResNet-50 to 80.67% top-1 accuracy on ImageNet without tricks."
+
+
+def test_quotes_come_only_from_the_paper_a_part_is_about() -> None:
+    """"What accuracy does LowFormer reach, and what throughput does it achieve on an A100?": the paper that
+    shares "A100" or "top-1 accuracy" is not LowFormer; nothing is quoted from it."""
+    question = "What ImageNet top-1 accuracy does LowFormer reach, and what throughput does it achieve on an A100 GPU?"
+    ctxs = [context(1, "lowformer", LOWFORMER), context(2, "resnet", RESNET), context(3, "inception", INCEPTION),
+            context(4, "meal", MEAL)]
+    answer = build_answer(question, LOWFORMER.rstrip(".") + " [1].", ctxs, embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert [r.paper_id for r in done.references] == ["lowformer"]
+    assert "80.4%" not in done.text and "1.6x" not in done.text
+
+
+def test_a_name_stating_a_condition_singles_out_no_paper() -> None:
+    question = "What throughput does LowFormer achieve on an A100 GPU?"
+    ctxs = [context(1, "lowformer", LOWFORMER), context(2, "inception", INCEPTION)]
+    answer = build_answer(question, LOWFORMER.rstrip(".") + " [1].", ctxs, embed, 0.3)
+    assert missing_papers(question, answer) == {}
+
+
+def test_a_paper_the_question_names_by_title_is_quoted_when_left_out() -> None:
+    stable = Context(number=2, chunk=chunk("stable", "Stable ResNet keeps gradients from exploding as depth grows.",
+                                           title="Stable ResNet"),
+                     text="Stable ResNet keeps gradients from exploding as depth grows.", score=1.0, relevance=0.5)
+    field = context(1, "meanfield", "Scaled deep ResNets in the mean-field regime get generalization bounds.")
+    question = "Stable ResNet and the mean-field analysis of scaled deep ResNets: what problem does each address?"
+    answer = build_answer(question, "Scaled deep ResNets in the mean-field regime get generalization bounds [1].",
+                          [field, stable], embed, 0.3)
+    assert list(missing_papers(question, answer)) == ["stable"]
+    assert "exploding" in complete_answer(question, answer, embed).text
+
+
+def test_nothing_is_quoted_from_other_papers_for_a_question_about_a_missing_one() -> None:
+    """FlashAttention-2 is in no passage: the question is about a paper that is not there; the A100 paper is
+    not quoted for it."""
+    question = "How does FlashAttention-2 compare with InceptionNeXt-T in training throughput?"
+    ctxs = [context(1, "lowformer", LOWFORMER), context(2, "inception", INCEPTION)]
+    answer = build_answer(question, LOWFORMER.rstrip(".") + " [1].", ctxs, embed, 0.3)
+    assert complete_answer(question, answer, embed).text == answer.text
+
+
+def test_a_refusal_is_not_rescued_from_a_paper_about_something_else() -> None:
+    """The model cited CUDA's 80.66% for Patternformer; CUDA never mentions Patternformer, so its number is
+    not quoted as the answer: the refusal stays."""
+    question = "What top-1 accuracy does Patternformer report on CIFAR-100?"
+    ctxs = [context(1, "cuda", "ERM on the clean training data achieves a clean test accuracy of 80.66%."),
+            context(2, "patch", "We propose a Pattern Transformer (Patternformer) with top results on CIFAR-100.")]
+    raw = "Patternformer reports a top-1 accuracy of 80.66% on CIFAR-100 [1]."
+    answer = build_answer(question, raw, ctxs, embed, 0.3)
+    assert answer.cannot_answer
+    assert quoted_numbers(question, raw, answer, embed).cannot_answer

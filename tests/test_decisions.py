@@ -113,6 +113,27 @@ def test_a_method_from_another_passage_fails_attribution() -> None:
     assert right.ok
 
 
+def test_a_result_given_to_the_questions_method_from_another_papers_passage_fails() -> None:
+    """"Patternformer reports 80.66% [4]": the question's one-word name opens the sentence, passage 4 never
+    mentions it and another paper's does; repeating the question's name is no licence to borrow a number."""
+    question = "What top-1 accuracy does Patternformer report on CIFAR-100?"
+    cited = ["CUDA. ERM on the clean training data achieves a clean test accuracy of 80.66%."]
+    others = ["Patch Is Not All You Need. We propose a Pattern Transformer (Patternformer) for CIFAR-100."]
+    wrong = attribution("Patternformer reports a top-1 accuracy of 80.66% on CIFAR-100 [4].", cited, others, question)
+    assert wrong.foreign_names == ("patternformer",)
+    # named as an object, or spelled differently by the cited passage ("ConvNeX-T"), it is not the subject
+    objects = attribution("InceptionNeXt-T trains 1.6x faster than ConvNeXt-T [1].",
+                          ["InceptionNeXt. InceptionNeXt-T trains 1.6x faster than ConvNeX-T."],
+                          ["A ConvNet for the 2020s. ConvNeXt-T reaches 82.1%."], "How much faster than ConvNeXt-T?")
+    assert objects.ok
+    # the cited paper names it in a passage the evidence did not show: the paper's whole text counts
+    shown, other = ["Medical paper. Our method needs only 10% as much labeled data."], ["Other. ConVIRT is a baseline."]
+    whole = ["Medical paper. We propose ConVIRT. Our method needs only 10% as much labeled data."]
+    claim, asked = "ConVIRT needs only 10% as much labeled data [1].", "How much data does ConVIRT need?"
+    assert not attribution(claim, shown, other, asked).ok
+    assert attribution(claim, shown, other, asked, (whole, other)).ok
+
+
 REST = "ReST is a reinforced self-training method applied to machine translation benchmarks."
 MCTS = "ReST-MCTS* integrates process reward guidance with tree search to collect higher-quality reasoning traces."
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from paperqa_local.answerability import names_paper
 from paperqa_local.evidence import select_evidence
+from paperqa_local.records import Hit
 from paperqa_local.retrieval import cap_per_paper, rrf_fuse, weighted_fuse
 
-from fakes import embed, hit
+from fakes import chunk, embed, hit
 
 
 def test_rrf_rewards_agreement_between_retrievers() -> None:
@@ -51,3 +53,23 @@ def test_evidence_fits_budget_and_prefers_relevant_sentences() -> None:
 def test_evidence_empty_without_hits() -> None:
     ev = select_evidence("q", [], embed, embed(["q"])[0], _tokens, budget=100)
     assert ev.contexts == [] and ev.best_relevance == 0.0
+
+
+def test_a_paper_the_question_names_by_title_is_kept_in_the_evidence() -> None:
+    """Its sentences may not repeat the title ("Prefix Conditioning Unifies Language and Label Supervision"),
+    but the question asks about it by name: it is not cut for scoring low."""
+    question = ("How is prefix conditioning used in FlexCap compared with the paper 'Prefix Conditioning Unifies "
+                "Language and Label Supervision'?")
+    flex = hit("flexcap", "FlexCap extracts diverse visual information through prefix conditioning of captions.")
+    named = Hit(chunk=chunk("prefix", "We disentangle dataset bias with tokens that tell the encoder the input type.",
+                            title="Prefix Conditioning Unifies Language and Label Supervision"), score=0.5)
+    ev = select_evidence(question, [flex, named], embed, embed([question])[0], _tokens, budget=200)
+    assert [c.chunk.paper_id for c in ev.contexts] == ["flexcap", "prefix"]
+
+
+def test_names_paper_needs_two_words_and_the_case_of_a_short_title() -> None:
+    assert names_paper("What does Stable ResNet address?", "Stable ResNet")
+    assert names_paper("Compare with 'prefix conditioning unifies language and label supervision'.",
+                       "Prefix Conditioning Unifies Language and Label Supervision")
+    assert not names_paper("Can one model train two at once?", "Two at Once: Multi-task Learning")
+    assert not names_paper("What does LowFormer reach?", "LowFormer: Hardware Efficient Design")
