@@ -4,8 +4,7 @@
   and rewritten as [1][2]; markers that point at no context are removed, never kept.
 - Each sentence is scored against the passages it cites (embedding similarity blended with
   word overlap) and its attribution checked (its numbers and method names must come from the
-  passages it cites, ``claim_checks.py``); it is flagged when either fails, and when it names something
-  of the question that no passage mentions (the papers are about something else). An uncited or
+  passages it cites, ``claim_checks.py``); it is flagged when either fails. An uncited or
   misattributed sentence that one passage clearly supports gets that passage's marker.
 - A hedge ("… is not specified in the passages") is a gap, never a supported claim: an answer
   of hedges only is "not answered"; one with claims keeps its hedges as plain, uncited gaps.
@@ -23,14 +22,11 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.answerability import mentions, missing_names, word_forms
 from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
 
-#: A model size ("7B+", "540B") is a condition a passage may spell out ("7 billion"), not a name.
-_SIZE = re.compile(r"\d+(?:\.\d+)?[BMKT]\+?", re.IGNORECASE)
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
 _NOUN_MARKER = re.compile(r"\b(in|by|from|of|see|and|than)\s+\[(\d+)\](?!\s*[.!?]?\s*$)", re.IGNORECASE)
 _LEADING = re.compile(r"^\s*((?:\[\d+\]\s*)+)(.+)$", re.DOTALL)
@@ -112,7 +108,6 @@ def build_answer(
         return [t for p, t in paper_texts.items() if p in mine], [t for p, t in paper_texts.items() if p not in mine]
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question)
-    unknown = [n for n in missing_names(question, contexts) if not _SIZE.fullmatch(n)]
 
     def check(i: int, nums: list[int]) -> tuple[float, str]:
         """(support score, why attribution fails or "") of sentence ``i`` against passages ``nums``."""
@@ -124,9 +119,6 @@ def build_answer(
         others = [p for n, p in passages.items() if n not in nums]
         papers = split_papers(nums)
         clause = unstated_clause(bare[i], cited, question_words)
-        absent = [n for n in unknown if mentions(n, word_forms(bare[i]))]
-        if absent:  # "FlashAttention-2 gives 1.5x [3]": no passage is about it, whatever the number's source
-            return support, "names what no passage mentions: " + ", ".join(absent)
         return support, attribution(bare[i], cited, others, question, papers).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 

@@ -128,7 +128,7 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     if not passages:
         return 0.0
     cos = float(np.max(passage_vecs @ sentence_vec)) if len(passage_vecs) else 0.0
-    pool = set().union(*(content_words(p, min_len=1) for p in passages))
+    pool = set().union(*(content_words(p, min_len=1) | stated_numbers(p) for p in passages))  # "three" states 3
     words = content_words(sentence, min_len=1)
     verdict = bool(_VERDICT.match(sentence))
     if verdict:

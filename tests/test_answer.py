@@ -172,13 +172,12 @@ def test_picking_one_option_of_a_choice_question_is_an_answer_checked_on_all_its
                         [scar, slug], embed, 0.45).cannot_answer
 
 
-def test_a_sentence_about_something_no_passage_mentions_fails() -> None:
-    """The question names FlashAttention-2, no passage does: "FlashAttention-2 gives 2x … [1]" borrows a number
-    from a paper about something else, whatever passage it cites."""
-    question = "How much wall-clock speed-up does FlashAttention-2 give over standard attention on A100 GPUs?"
-    passage = context(1, "inception", "InceptionNeXt trains 2x faster than ConvNeXt on A100 GPUs.")
-    answer = build_answer(question, "FlashAttention-2 gives a 2x speed-up on A100 GPUs [1].", [passage], embed, 0.3)
-    assert answer.cannot_answer
-    sizes = "What F1 does the small guard model reach against guard models with 7B+ parameters?"
-    guard = context(1, "harm", "A 435M guard model reaches an F1 of 0.8 like models with over 7 billion parameters.")
-    assert not build_answer(sizes, "The small guard model reaches an F1 of 0.8 [1].", [guard], embed, 0.3).cannot_answer
+def test_a_digit_the_passage_spells_out_is_found_in_it() -> None:
+    """"OptFS was evaluated on 3 datasets" against "three public datasets": the 3 is stated, as for the number
+    check, so the digit that makes the sentence an answer is also found in the passage."""
+    question = "Which of OptFS and FCN was evaluated on more datasets, and how many did each use?"
+    optfs = context(1, "optfs", "OptFS is evaluated on three public datasets for click-through rate prediction.")
+    fcn = context(2, "fcn", "FCN is evaluated on six benchmark datasets for click-through rate prediction.")
+    answer = build_answer(question, "OptFS was evaluated on 3 datasets, while FCN was evaluated on 6 datasets [1][2].",
+                          [optfs, fcn], embed, 0.45)
+    assert answer.sentences[0].supported and answer.sentences[0].citations == [1, 2]
