@@ -64,10 +64,9 @@ _ASKS_NUMBER = re.compile(
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
 
 
-#: Names in the words right after "on", "with", "using" … state a condition ("on an A100 GPU", "on ImageNet"), not a
-#: paper asked about.
-_CONDITION = re.compile(r"\b(?:on|in|at|with|using|over|across|under|via)\s+(?:an?\s+|the\s+)?([\w./+-]+(?:\s+[\w./+-]+){0,2})",
-                        re.IGNORECASE)
+#: A name right after "on", "with", "using" … states a condition ("on an A100 GPU", "on ImageNet"), not a paper
+#: asked about.
+_CONDITION = re.compile(r"\b(?:on|in|at|with|using|over|across|under|via)\s+(?:an?\s+|the\s+)?([\w./+-]+)", re.IGNORECASE)
 
 
 def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
@@ -80,7 +79,7 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in answer.citations if n in by_number}
     out: dict[str, list[Context]] = {}
-    conditions = {w for m in _CONDITION.finditer(question) for w in m.group(1).split()}
+    conditions = {m.group(1) for m in _CONDITION.finditer(question)}
     for name in dict.fromkeys(n for n in question_names(question) if n not in conditions):
         # covered only by citing the paper that holds the name: an answer that merely repeats the name
         # ("SCoRe and Thought Rollback improve … by 9% [1]") still gives one paper's result for both

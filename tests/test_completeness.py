@@ -172,7 +172,8 @@ def test_the_asked_number_may_sit_in_the_cited_chunk_beyond_the_sentences_shown(
     assert answer.text == "With ResNet-18 as the feature extractor it reaches 98.93% accuracy on the test set [1]."
 
 
-LOWFORMER = "LowFormer achieves a remarkable speedup in throughput and latency with similar or better accuracy."
+LOWFORMER = ("LowFormer achieves a remarkable speedup in throughput and latency with similar or better accuracy. "
+             "We evaluate it on GPU, mobile GPU and ARM CPU.")
 INCEPTION = "InceptionNeXt-T achieves 1.6x higher training throughput than ConvNeXt-T when trained on A100 GPUs."
 RESNET = "A vanilla ResNet-50 reaches 80.4% top-1 accuracy on ImageNet with a better training recipe."
 MEAL = "MEAL V2 boosts a vanilla ResNet-50 to 80.67% top-1 accuracy on ImageNet without tricks."
