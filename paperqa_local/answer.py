@@ -22,6 +22,7 @@ from functools import partial
 
 import numpy as np
 
+from paperqa_local.answerability import paper_forms
 from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
@@ -98,14 +99,13 @@ def build_answer(
         spans[ctx.number] = (offset, offset + len(group))
         offset += len(group)
     passages = {n: f"{c.chunk.title}. {c.text}" for n, c in by_number.items()}
-    paper_texts: dict[str, str] = {}  # each paper's title and whole chunks: a passage shows its best sentences only
-    for c in contexts:
-        paper_texts[c.chunk.paper_id] = f"{paper_texts.get(c.chunk.paper_id, c.chunk.title)} {c.chunk.text}"
+    forms = paper_forms(contexts)  # once per answer: the checks below run per sentence and candidate citation
 
-    def split_papers(nums: list[int]) -> tuple[list[str], list[str]]:
-        """The whole texts of the papers passages ``nums`` come from, and of the other papers."""
+    def split_papers(nums: list[int]) -> tuple[set[str], set[str]]:
+        """The word forms of the papers passages ``nums`` come from, and of the other papers."""
         mine = {by_number[n].chunk.paper_id for n in nums}
-        return [t for p, t in paper_texts.items() if p in mine], [t for p, t in paper_texts.items() if p not in mine]
+        return (set().union(*(f for p, f in forms.items() if p in mine)),
+                set().union(*(f for p, f in forms.items() if p not in mine)))
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question)
 
@@ -155,7 +155,7 @@ def build_answer(
 
 
 def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
-                       split_papers: Callable[[list[int]], tuple[list[str], list[str]]], pair: list[int]) -> bool:
+                       split_papers: Callable[[list[int]], tuple[set[str], set[str]]], pair: list[int]) -> bool:
     """Each clause of ``sentence`` is rightly attributed to one passage of ``pair`` on its own.
 
     What tells "79.29% with the bag of tricks and 78.13% with DropBlock" (each clause from one paper) from

@@ -83,12 +83,21 @@ def _forms(word: str) -> set[str]:
     return {w, w[:-1]} if w.endswith("s") and len(w) > 3 else {w}
 
 
+def paper_forms(contexts: Sequence[Context]) -> dict[str, set[str]]:
+    """Each evidence paper's ``word_forms``: its title and the whole chunks of its passages (a passage shows a
+    chunk's best sentences only; a name may sit in another)."""
+    forms: dict[str, set[str]] = {}
+    for ctx in contexts:
+        forms.setdefault(ctx.chunk.paper_id, word_forms(ctx.chunk.title)).update(word_forms(ctx.chunk.text))
+    return forms
+
+
 def names_paper(question: str, title: str) -> bool:
     """The question names the paper by its title, or by the title's part before a colon ("Stable ResNet",
     "'Prefix Conditioning Unifies Language and Label Supervision'"): two words at least, and as written
     (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once"."""
     for name in dict.fromkeys((title, title.split(":")[0])):
-        words = name.split()
+        words = name.strip(" \"'?.!").split()  # "Are Transformers Effective …?" named without its "?"
         if len(words) < 2:
             continue
         pattern = r"(?<![\w-])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w-])"

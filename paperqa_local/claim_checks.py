@@ -85,17 +85,17 @@ def names(text: str) -> set[str]:
 
 
 def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], question: str = "",
-                papers: tuple[Sequence[str], Sequence[str]] | None = None) -> Attribution:
+                papers: tuple[set[str], set[str]] | None = None) -> Attribution:
     """Check that the sentence's numbers and names come from the passages it cites.
 
     ``cited``/``others``: the cited passages' texts (titles included) and the other passages'.
     A number counts when a cited passage or the question holds it (spelled out or not); a name fails only when it is
     absent from the cited passages and the question but present in another passage (taken from
-    the wrong paper). A name the question asks about ("Patternformer", one word) that opens a sentence stating
-    a result fails when the cited passages never mention it and another passage does: "Patternformer
-    reports 80.66% [4]" gives it a number from the paper of [4]. That rule reads ``papers``, (the cited papers'
-    whole texts, the other papers'), when given: a passage shows a paper's best sentences only, and the name may
-    sit in another.
+    the wrong paper). A name the question asks about ("Patternformer", one word) among the first
+    ``_SUBJECT_WORDS`` words of a sentence stating a result fails when the cited passages never mention it and
+    another passage does: "Patternformer reports 80.66% [4]" gives it a number from the paper of [4]. That
+    rule reads ``papers`` when given, the ``word_forms`` of the cited papers' whole texts and of the other
+    papers': a passage shows a paper's best sentences only, and the name may sit in another.
     """
     sentence = LOOSE_MARKER.sub("", sentence)
     allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
@@ -103,14 +103,13 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     own = names(question).union(*(names(p) for p in cited))
     cited_text = " ".join(cited).lower()
     elsewhere = " ".join(others).lower()
-    foreign = sorted(n for n in names(sentence) - own if n not in cited_text and n in elsewhere)
-    if result_numbers(sentence):  # a result given to the question's method, from a passage about another one
-        forms = word_forms(" ".join(sentence.split()[:_SUBJECT_WORDS]))  # the sentence's subject, not an object
-        cited_papers, other_papers = papers or (cited, others)
-        cited_forms, other_forms = word_forms(" ".join(cited_papers)), word_forms(" ".join(other_papers))
-        foreign += sorted(n.lower() for n in dict.fromkeys(question_names(question)) if mentions(n, forms)
-                          and not mentions(n, cited_forms) and mentions(n, other_forms) and n.lower() not in foreign)
-    return Attribution(tuple(missing), tuple(foreign))
+    foreign = {n for n in names(sentence) - own if n not in cited_text and n in elsewhere}
+    subject = word_forms(" ".join(sentence.split()[:_SUBJECT_WORDS]))  # the sentence's subject, not an object
+    asked = [n for n in dict.fromkeys(question_names(question)) if mentions(n, subject)]
+    if asked and result_numbers(sentence):  # a result given to the question's method, from another paper's passage
+        cited_forms, other_forms = papers or (word_forms(" ".join(cited)), word_forms(" ".join(others)))
+        foreign |= {n.lower() for n in asked if not mentions(n, cited_forms) and mentions(n, other_forms)}
+    return Attribution(tuple(missing), tuple(sorted(foreign)))
 
 
 def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,

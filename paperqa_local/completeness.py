@@ -38,7 +38,14 @@ from dataclasses import replace
 import numpy as np
 
 from paperqa_local.answer import is_cannot_answer, parse_markers
-from paperqa_local.answerability import mentions, missing_names, names_paper, question_names, word_forms
+from paperqa_local.answerability import (
+    mentions,
+    missing_names,
+    names_paper,
+    paper_forms,
+    question_names,
+    word_forms,
+)
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
@@ -66,12 +73,14 @@ _ASKS_NUMBER = re.compile(
 
 #: A name right after "on", "with", "using" … states a condition ("on an A100 GPU", "on ImageNet"), not a paper
 #: asked about.
-_CONDITION = re.compile(r"\b(?:on|in|at|with|using|over|across|under|via)\s+(?:an?\s+|the\s+)?([\w./+-]+)", re.IGNORECASE)
+_CONDITION = re.compile(r"\b(?:on|in|at|with|using|over|across|under|via)\s+(?:an?\s+|the\s+)?([A-Za-z0-9][A-Za-z0-9-]*)",
+                        re.IGNORECASE)
 
 
 def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     """The question's names that single out one evidence paper the answer leaves out, with its passages (not a
-    name stating a condition: "on an A100 GPU" singles out no paper asked about)."""
+    name stating a condition: "on an A100 GPU" singles out no paper asked about), and the papers the question
+    names by title. Names are looked up in the passages as shown, what the model read."""
     papers: dict[str, list[Context]] = {}
     for ctx in answer.contexts:
         papers.setdefault(ctx.chunk.paper_id, []).append(ctx)
@@ -115,19 +124,19 @@ def missing_parts(question: str, answer: Answer) -> list[tuple[str, set[str], fl
 
 def complete_answer(question: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
     """``answer`` with a quoted sentence for each part of the question, and each paper it names, that the answer
-    leaves out."""
+    leaves out (no named paper is quoted for a question naming something no passage mentions)."""
     if answer.cannot_answer or not answer.sentences:
         return answer
     added: list[SentenceCheck] = []
     shown = {s.text.rstrip(".") for s in answer.sentences}
     elsewhere = bool(missing_names(question, answer.contexts))
+    pools = part_pools(question, answer, elsewhere)
     for part, own, share in missing_parts(question, answer):
-        pick = _best_sentence(part, _part_pool(question, part, answer, elsewhere), embed)
+        pick = _best_sentence(part, pools.get(part, answer.contexts), embed)
         if pick and len(added) < MAX_ADDED and _share(own, word_forms(pick[1])) > share:
             _quote(pick, added, shown)
     answer = answer.extended(added)
     cited = {c.chunk.paper_id for c in answer.contexts if c.number in answer.citations}
-    pools = {part: _part_pool(question, part, answer, elsewhere) for part in question_parts(question)}
     asked = _asked_numbers(question, answer.sentences, answer.contexts, cited, embed, shown, MAX_ADDED - len(added),
                            pools)
     added += asked
@@ -148,8 +157,9 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
         return answer
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in parse_markers(raw, set(by_number))[1]}  # [1], [1, 2], [1-3]
-    about = _part_pool(question, question, answer, False)  # not a paper that only the model's marker points at
-    quotes = _asked_numbers(question, [], about, cited, embed, set(), MAX_ADDED)
+    # from the papers each part is about, not from one only the model's marker points at
+    quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED,
+                            part_pools(question, answer, False))
     if not quotes:
         return answer
     return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
@@ -195,27 +205,27 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
 _PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these)\b", re.IGNORECASE)
 
 
-def _part_pool(question: str, part: str, answer: Answer, elsewhere: bool) -> list[Context]:
-    """The passages a quote for ``part`` may come from: the cited ones when the question names something no
-    passage mentions (``elsewhere``); else those of papers mentioning every name of the part that singles out
-    a paper (one evidence paper mentions it), a pronoun part ("what throughput does *it* reach") counting the
-    names of the part before it; all passages when no name singles one out."""
+def part_pools(question: str, answer: Answer, elsewhere: bool) -> dict[str, list[Context]]:
+    """For each part of the question (the question itself when it has one), the passages a quote for it may come
+    from: the cited ones when the question names something no passage mentions (``elsewhere``); else those of
+    papers mentioning every name of the part that singles out a paper (one evidence paper mentions it), a
+    pronoun part ("what throughput does *it* reach") counting the names of the part before it; all passages
+    when no name singles one out (so a part comparing two named papers gets no quote: none mentions both)."""
     contexts = answer.contexts
-    if elsewhere:
-        return [c for c in contexts if c.number in answer.citations]
     parts = question_parts(question) or [question]
-    at = parts.index(part) if part in parts else 0
-    wanted = list(question_names(part))
-    if at and _PRONOUN.search(part):
-        wanted += question_names(parts[at - 1])
-    vocab: dict[str, set[str]] = {}
-    for c in contexts:
-        vocab.setdefault(c.chunk.paper_id, set()).update(word_forms(f"{c.chunk.title} {c.chunk.text}"))
-    singling = [n for n in wanted if sum(mentions(n, words) for words in vocab.values()) == 1]
-    if not singling:
-        return contexts
-    keep = {pid for pid, words in vocab.items() if all(mentions(n, words) for n in singling)}
-    return [c for c in contexts if c.chunk.paper_id in keep]
+    if elsewhere:
+        cited = [c for c in contexts if c.number in answer.citations]
+        return dict.fromkeys(parts, cited)
+    forms = paper_forms(contexts)
+    pools: dict[str, list[Context]] = {}
+    for at, part in enumerate(parts):
+        wanted = list(question_names(part))
+        if at and _PRONOUN.search(part):
+            wanted += question_names(parts[at - 1])
+        singling = [n for n in wanted if sum(mentions(n, words) for words in forms.values()) == 1]
+        keep = {pid for pid, words in forms.items() if all(mentions(n, words) for n in singling)}
+        pools[part] = [c for c in contexts if c.chunk.paper_id in keep] if singling else contexts
+    return pools
 
 
 def _names(word: str, sentence: str) -> bool:

@@ -73,11 +73,10 @@ def select_evidence(
 ) -> Evidence:
     """Pick sentences from ``hits`` (in retrieval order) until ``budget`` tokens are used.
 
-    ``min_share``: a passage whose best sentence scores below ``min_share`` of the best
-    passage's is dropped, so weak passages do not eat the budget, unless the question names its paper
-    by title. ``parts``: (text, vector) of a
-    multi-part question's parts; a sentence scores as well as it matches the question or any part,
-    so the passage for a second part is not cut for being far from the whole question.
+    ``min_share``: a passage whose best sentence scores below ``min_share`` of the best passage's is
+    dropped, so weak passages do not eat the budget, unless the question names its paper by its title.
+    ``parts``: (text, vector) of a multi-part question's parts; a sentence scores as well as it matches the
+    question or any part, so the passage for a second part is not cut for being far from the whole question.
     ``best_relevance`` is always the whole question's.
     """
     if not hits:

@@ -229,3 +229,16 @@ def test_a_refusal_is_not_rescued_from_a_paper_about_something_else() -> None:
     answer = build_answer(question, raw, ctxs, embed, 0.3)
     assert answer.cannot_answer
     assert quoted_numbers(question, raw, answer, embed).cannot_answer
+
+
+def test_a_refusal_of_a_two_paper_question_is_rescued_part_by_part() -> None:
+    """Each part names its own paper: each part's asked number comes from that part's paper."""
+    question = "What top-1 accuracy does LowFormer reach, and what throughput does EfficientViT reach?"
+    ctxs = [context(1, "lowformer", "LowFormer reaches 79.1% top-1 accuracy with a hardware-efficient design."),
+            context(2, "efficientvit", "EfficientViT reaches a throughput of 2400 images per second on one GPU.")]
+    raw = "LowFormer reaches 81.5% top-1 accuracy [1]. EfficientViT reaches a throughput of 3000 images per second [2]."
+    answer = build_answer(question, raw, ctxs, embed, 0.3)
+    assert answer.cannot_answer
+    rescued = quoted_numbers(question, raw, answer, embed)
+    assert "79.1%" in rescued.text and "2400" in rescued.text
+    assert [r.paper_id for r in rescued.references] == ["lowformer", "efficientvit"]

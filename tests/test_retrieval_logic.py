@@ -73,3 +73,5 @@ def test_names_paper_needs_two_words_and_the_case_of_a_short_title() -> None:
                        "Prefix Conditioning Unifies Language and Label Supervision")
     assert not names_paper("Can one model train two at once?", "Two at Once: Multi-task Learning")
     assert not names_paper("What does LowFormer reach?", "LowFormer: Hardware Efficient Design")
+    assert names_paper("Do Are Transformers Effective for Time Series Forecasting and DLinear agree?",
+                       "Are Transformers Effective for Time Series Forecasting?")
