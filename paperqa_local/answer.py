@@ -106,6 +106,7 @@ def build_answer(
         mine = {by_number[n].chunk.paper_id for n in nums}
         return (set().union(*(f for p, f in forms.items() if p in mine)),
                 set().union(*(f for p, f in forms.items() if p not in mine)))
+
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from paperqa_local.answer import build_answer
 from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers
-from paperqa_local.results import Context
+from paperqa_local.results import Answer, Context
 from paperqa_local.text_rules import result_numbers
 
 from fakes import chunk, context, embed
@@ -219,6 +219,13 @@ def test_nothing_is_quoted_from_other_papers_for_a_question_about_a_missing_one(
     assert complete_answer(question, answer, embed).text == answer.text
 
 
+def _rescued_refusal(question: str, raw: str, ctxs: list[Context]) -> Answer:
+    """The answer the checks made a refusal of (asserted), after ``quoted_numbers``."""
+    answer = build_answer(question, raw, ctxs, embed, 0.3)
+    assert answer.cannot_answer
+    return quoted_numbers(question, raw, answer, embed)
+
+
 def test_a_refusal_is_not_rescued_from_a_paper_about_something_else() -> None:
     """The model cited CUDA's 80.66% for Patternformer; CUDA never mentions Patternformer, so its number is
     not quoted as the answer: the refusal stays."""
@@ -226,9 +233,7 @@ def test_a_refusal_is_not_rescued_from_a_paper_about_something_else() -> None:
     ctxs = [context(1, "cuda", "ERM on the clean training data achieves a clean test accuracy of 80.66%."),
             context(2, "patch", "We propose a Pattern Transformer (Patternformer) with top results on CIFAR-100.")]
     raw = "Patternformer reports a top-1 accuracy of 80.66% on CIFAR-100 [1]."
-    answer = build_answer(question, raw, ctxs, embed, 0.3)
-    assert answer.cannot_answer
-    assert quoted_numbers(question, raw, answer, embed).cannot_answer
+    assert _rescued_refusal(question, raw, ctxs).cannot_answer
 
 
 def test_a_refusal_of_a_two_paper_question_is_rescued_part_by_part() -> None:
@@ -237,8 +242,6 @@ def test_a_refusal_of_a_two_paper_question_is_rescued_part_by_part() -> None:
     ctxs = [context(1, "lowformer", "LowFormer reaches 79.1% top-1 accuracy with a hardware-efficient design."),
             context(2, "efficientvit", "EfficientViT reaches a throughput of 2400 images per second on one GPU.")]
     raw = "LowFormer reaches 81.5% top-1 accuracy [1]. EfficientViT reaches a throughput of 3000 images per second [2]."
-    answer = build_answer(question, raw, ctxs, embed, 0.3)
-    assert answer.cannot_answer
-    rescued = quoted_numbers(question, raw, answer, embed)
+    rescued = _rescued_refusal(question, raw, ctxs)
     assert "79.1%" in rescued.text and "2400" in rescued.text
     assert [r.paper_id for r in rescued.references] == ["lowformer", "efficientvit"]
