@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 
 from paperqa_local.answerability import paper_forms
-from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, unstated_clause
+from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, title_name, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
@@ -101,6 +101,13 @@ def build_answer(
     passages = {n: f"{c.chunk.title}. {c.text}" for n, c in by_number.items()}
     forms = paper_forms(contexts)  # once per answer: the checks below run per sentence and candidate citation
 
+    names = {c.chunk.paper_id: title_name(c.chunk.title) for c in contexts}
+
+    def split_names(nums: list[int]) -> tuple[set[str], set[str]]:
+        """The names the papers of passages ``nums`` go by, and the other papers'."""
+        mine = {by_number[n].chunk.paper_id for n in nums}
+        return ({v for p, v in names.items() if v and p in mine}, {v for p, v in names.items() if v and p not in mine})
+
     def split_papers(nums: list[int]) -> tuple[set[str], set[str]]:
         """The word forms of the papers passages ``nums`` come from, and of the other papers."""
         mine = {by_number[n].chunk.paper_id for n in nums}
@@ -120,7 +127,7 @@ def build_answer(
         others = [p for n, p in passages.items() if n not in nums]
         papers = split_papers(nums)
         clause = unstated_clause(bare[i], cited, question_words)
-        return support, attribution(bare[i], cited, others, question, papers).reason() or (
+        return support, attribution(bare[i], cited, others, question, papers, split_names(nums)).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 
     checks: list[SentenceCheck] = []
@@ -134,7 +141,8 @@ def build_answer(
             # the model may have cited the wrong passage or none: attach the one that clearly supports it,
             # or the two that do together (a sentence answering two parts of a question from two papers)
             best, (best_s, best_reason) = _best_citation(by_number, partial(check, i), support_threshold,
-                                                         partial(clauses_attributed, bare[i], passages, question, split_papers))
+                                                         partial(clauses_attributed, bare[i], passages, question, split_papers,
+                                                                 split_names=split_names))
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:
                     sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
@@ -156,7 +164,8 @@ def build_answer(
 
 
 def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
-                       split_papers: Callable[[list[int]], tuple[set[str], set[str]]], pair: list[int]) -> bool:
+                       split_papers: Callable[[list[int]], tuple[set[str], set[str]]], pair: list[int],
+                       split_names: Callable[[list[int]], tuple[set[str], set[str]]] = lambda _: (set(), set())) -> bool:
     """Each clause of ``sentence`` is rightly attributed to one passage of ``pair`` on its own.
 
     What tells "79.29% with the bag of tricks and 78.13% with DropBlock" (each clause from one paper) from
@@ -164,7 +173,7 @@ def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
     """
     for clause in filter(None, (c.strip() for c in _CLAUSE.split(sentence))):
         if not any(attribution(clause, [passages[n]], [passages[m] for m in pair if m != n], question,
-                               split_papers([n])).ok for n in pair):
+                               split_papers([n]), split_names([n])).ok for n in pair):
             return False
     return True
 
@@ -210,8 +219,9 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     m = _LEADING.match(sentence)
     if not m:
         return sentence
-    nums = [int(n) for n in MARKER.findall(m.group(1))]
     rest = m.group(2).strip()
+    # every marker the sentence holds: "[1] and [2] are about …" names both papers and cites both
+    nums = list(dict.fromkeys(int(n) for n in MARKER.findall(m.group(1)) + MARKER.findall(rest)))
     if rest[:1].islower():
         rest = f"{short_title(by_number[nums[0]].chunk.title)} {rest}"
     for n in nums:

@@ -100,7 +100,8 @@ def names_paper(question: str, title: str) -> bool:
         words = name.strip(" \"'?.!").split()  # "Are Transformers Effective …?" named without its "?"
         if len(words) < 2:
             continue
-        pattern = r"(?<![\w-])" + r"\s+".join(re.escape(w) for w in words) + r"(?![\w-])"
+        # "single-layer single-gradient unlearning" names "Single Layer Single Gradient Unlearning"
+        pattern = r"(?<![\w-])" + r"[\s-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
         if re.search(pattern, question, 0 if len(words) < 4 else re.IGNORECASE):
             return True
     return False

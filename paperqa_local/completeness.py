@@ -46,6 +46,7 @@ from paperqa_local.answerability import (
     question_names,
     word_forms,
 )
+from paperqa_local.claim_checks import title_name
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
@@ -165,6 +166,29 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
     return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
 
 
+def quoted_papers(question: str, raw: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
+    """A refusal that only the checks made, for a question naming two or more evidence papers by the names they go
+    by ("Compare REST and DReSD": the model gave DReSD's gain to REST, and the check failed it): each named paper's
+    sentence that best answers the question, quoted. ``answer`` otherwise (a question naming something no passage
+    mentions is about a paper that is not there)."""
+    if not answer.cannot_answer or is_cannot_answer(raw) or missing_names(question, answer.contexts):
+        return answer
+    asked = set(question_names(question))
+    papers: dict[str, list[Context]] = {}
+    for ctx in answer.contexts:
+        name = title_name(ctx.chunk.title)
+        if name and (names_paper(question, ctx.chunk.title) or any(n.lower() == name for n in asked)):
+            papers.setdefault(ctx.chunk.paper_id, []).append(ctx)
+    if len(papers) < 2:
+        return answer
+    quotes: list[SentenceCheck] = []
+    for ctxs in list(papers.values())[:MAX_ADDED]:
+        pick = _best_sentence(question, ctxs, embed)
+        if pick:
+            _quote(pick, quotes, set())
+    return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
+
+
 def _asked_numbers(question: str, sentences: list[SentenceCheck], contexts: list[Context], cited: set[str],
                    embed: Callable[[list[str]], np.ndarray], shown: set[str], room: int,
                    pools: dict[str, list[Context]] | None = None) -> list[SentenceCheck]:
@@ -200,6 +224,30 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
     if focus and not best:
         return None
     return _best_of(part, [p for p, n in zip(with_number, named, strict=True) if n == best], embed)
+
+
+#: What an answer says when it talks about what a question asks to quantify without giving any number.
+NUMBER_GAP = "The retrieved passages do not give the number asked for."
+
+
+def numbers_unanswered(question: str, answer: Answer) -> bool:
+    """Every part of the question asks a quantity ("What top-1 accuracy does LowFormer reach, and what throughput
+    …?") and no supported sentence gives one ("LowFormer achieves similar or better accuracy … [1]"; the quotes
+    for asked numbers, ``complete_answer``, have already been looked for)."""
+    parts = question_parts(question) or [question]
+    if answer.cannot_answer or not all(_ASKS_NUMBER.search(p) for p in parts):
+        return False
+    given = result_numbers(question)
+    supported = [s.text for s in answer.sentences if s.supported]
+    return not any(result_numbers(t, spelled=True) - given for t in supported)
+
+
+def state_number_gap(question: str, answer: Answer) -> Answer:
+    """``answer`` saying plainly that the papers give no number, when it gives none to a question asking only
+    numbers: what the papers state stays ("runs asymptotically faster than RNNs"), the gap cites nothing."""
+    if not numbers_unanswered(question, answer):
+        return answer
+    return answer.extended([SentenceCheck(text=NUMBER_GAP, citations=[], support=0.0, supported=False, hedge=True)])
 
 
 _PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these)\b", re.IGNORECASE)
@@ -244,7 +292,8 @@ def asked_focus(part: str) -> set[str]:
     if not match:
         return set()
     after = " ".join(part[match.end():].split()[:2])
-    return content_words(f"{match.group(0)} {after}") - _ASKING - {"what", "how", "up"}
+    names = {n.lower() for n in question_names(part)}  # "How much do SCoRe and …": a name is not the quantity
+    return content_words(f"{match.group(0)} {after}") - _ASKING - {"what", "how", "up"} - names
 
 
 def _best_sentence(question: str, contexts: list[Context],
@@ -260,8 +309,16 @@ def _pool(contexts: list[Context], whole: bool = False) -> list[tuple[Context, s
             for s in split_sentences(part) if s.strip()]
 
 
+#: Where the code lives is not an answer unless the question asks for code.
+_CODE = re.compile(r"https?://|\bgithub\b", re.IGNORECASE)
+_ASKS_CODE = re.compile(r"\b(?:code|implementation|github|released?|open[- ]source|available|repository)\b",
+                        re.IGNORECASE)
+
+
 def _best_of(question: str, pool: list[tuple[Context, str]],
              embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
+    if not _ASKS_CODE.search(question):
+        pool = [(c, s) for c, s in pool if not _CODE.search(s)]
     if not pool:
         return None
     sentences = [s for _, s in pool]

@@ -18,7 +18,7 @@ from paperqa_local.answerability import answerable, is_yes_no, missing_share, qu
 from paperqa_local.asked_details import state_gaps, unstated_share
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
-from paperqa_local.completeness import complete_answer, quoted_numbers
+from paperqa_local.completeness import complete_answer, quoted_numbers, quoted_papers, state_number_gap
 from paperqa_local.embedding import Embedder
 from paperqa_local.embeddings import make_embedder
 from paperqa_local.errors import PaperQAError
@@ -284,8 +284,10 @@ class PaperQA:
             # a yes/no answer whose prose failed the checks: the scored verdict with quoted evidence
             answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer
         elif s.complete_answers:
-            answer = complete_answer(question, quoted_numbers(question, raw, answer, self.sentence_vectors),
-                                     self.sentence_vectors)
+            rescued = quoted_papers(question, raw, quoted_numbers(question, raw, answer, self.sentence_vectors),
+                                    self.sentence_vectors)
+            answer = complete_answer(question, rescued, self.sentence_vectors)
+            answer = state_number_gap(question, answer)
         answer = state_gaps(question, answer)
         timings["total_s"] = round(time.perf_counter() - t0, 3)
         yield Event(EventKind.ANSWER, answer=answer)

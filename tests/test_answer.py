@@ -87,6 +87,11 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
                           0.45)
     assert answer.text == "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes [1]."
     assert keep_subject("[1][2] FFCV is fast.", {1: contexts[0]}) == "FFCV is fast [1][2]."
+    # a marker used as a noun after the leading one still cites its paper
+    rest = Context(number=2, chunk=chunk("rest", OTHER, title="REST: Retrieval-Based Speculative Decoding"),
+                   text=OTHER, score=1.0, relevance=0.5)
+    assert keep_subject("[1] and [2] are about fast training.", {1: contexts[0], 2: rest}) == (
+        "FFCV and REST are about fast training [1][2].")
     # a marker used as a noun gets the paper's name beside it, so the sentence says who did it
     named = build_answer("q", "The method in [1] trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes.",
                          contexts, embed, 0.45)

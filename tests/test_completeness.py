@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from paperqa_local.answer import build_answer
-from paperqa_local.completeness import complete_answer, missing_papers, missing_parts, quoted_numbers
+from paperqa_local.completeness import (
+    complete_answer,
+    missing_papers,
+    missing_parts,
+    numbers_unanswered,
+    quoted_numbers,
+    quoted_papers,
+    state_number_gap,
+)
 from paperqa_local.results import Answer, Context
 from paperqa_local.text_rules import result_numbers
 
@@ -245,3 +253,54 @@ def test_a_refusal_of_a_two_paper_question_is_rescued_part_by_part() -> None:
     rescued = _rescued_refusal(question, raw, ctxs)
     assert "79.1%" in rescued.text and "2400" in rescued.text
     assert [r.paper_id for r in rescued.references] == ["lowformer", "efficientvit"]
+
+
+def test_an_answer_giving_no_asked_number_says_the_papers_give_none() -> None:
+    """"LowFormer achieves similar or better accuracy [1]" talks about the subject without answering "what
+    accuracy … and what throughput": the answer says so; one asked number given is an answer."""
+    question = "What top-1 accuracy does LowFormer reach, and what throughput does it achieve on an A100 GPU?"
+    ctxs = [context(1, "lowformer", "LowFormer achieves similar or better accuracy than efficient backbones with a "
+                                    "remarkable speedup in throughput.")]
+    vague = build_answer(question, "LowFormer achieves similar or better accuracy than efficient backbones [1].",
+                         ctxs, embed, 0.3)
+    assert not vague.cannot_answer and numbers_unanswered(question, vague)
+    stated = state_number_gap(question, vague)  # what the papers state stays; that they give no number is said
+    assert stated.text.startswith(vague.text) and stated.gaps == ["The retrieved passages do not give the number "
+                                                                   "asked for."]
+    assert stated.citations == vague.citations and not stated.cannot_answer
+    ctxs = [context(1, "lowformer", "LowFormer reaches 79.1% top-1 accuracy with a remarkable speedup.")]
+    given = build_answer(question, "LowFormer reaches 79.1% top-1 accuracy [1].", ctxs, embed, 0.3)
+    assert not numbers_unanswered(question, given)
+    # a question asking something besides numbers is answered by the rest
+    assert not numbers_unanswered("How does LowFormer work, and what accuracy does it reach?", vague)
+
+
+def test_a_refused_comparison_of_two_named_papers_quotes_each_paper() -> None:
+    """The model gave DReSD's gain to REST and the check failed it: each named paper's best sentence is quoted,
+    never the sentence that only says where the code is."""
+    dresd = Context(number=1, chunk=chunk("dresd", "x", title="DReSD: Dense Retrieval for Speculative Decoding"),
+                    text="DReSD achieves 87% higher acceptance rates than sparse retrieval (REST).", score=1.0,
+                    relevance=0.5)
+    rest_text = ("REST speeds up generation by 1.62X to 2.36X with retrieval instead of a draft model. "
+                 "The code of REST is available at https://github.com/FasterDecoding/REST.")
+    rest = Context(number=2, chunk=chunk("rest", rest_text, title="REST: Retrieval-Based Speculative Decoding"),
+                   text=rest_text, score=1.0, relevance=0.5)
+    question, raw = "Compare REST and DReSD.", "REST achieves 87% higher acceptance rates [1]."
+    refused = build_answer(question, raw, [dresd, rest], embed, 0.3)
+    assert refused.cannot_answer
+    rescued = quoted_papers(question, raw, refused, embed)
+    assert [r.paper_id for r in rescued.references] == ["dresd", "rest"]
+    assert "1.62X" in rescued.text and "github" not in rescued.text
+    # one named paper, or the model's own refusal, is left a refusal
+    assert quoted_papers("What does REST achieve?", raw, refused, embed).cannot_answer
+    assert quoted_papers(question, "NOT ANSWERED", refused, embed).cannot_answer
+
+
+def test_a_refusal_is_rescued_with_the_number_of_the_named_paper_that_is_there() -> None:
+    """SCoRe is in no passage; the model gave Thought Rollback's 9% to both and the check failed it. The number
+    Thought Rollback's paper states is quoted ("How much do SCoRe …": the name is not the asked quantity)."""
+    question = "How much do SCoRe and Thought Rollback improve large language models on the MATH benchmark?"
+    ctxs = [context(1, "tr", "Thought Rollback (TR) lets LLMs roll back thoughts. For instance, TR improves GPT-4 "
+                             "on MATH by 9% over the current best.")]
+    rescued = _rescued_refusal(question, "SCoRe and Thought Rollback improve LLMs on MATH by 9% [1].", ctxs)
+    assert not rescued.cannot_answer and "TR improves GPT-4 on MATH by 9%" in rescued.text

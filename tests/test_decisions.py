@@ -8,7 +8,7 @@ from pathlib import Path
 
 from paperqa_local.answer import build_answer
 from paperqa_local.answerability import word_forms
-from paperqa_local.claim_checks import attribution, is_hedge, names, unstated_clause
+from paperqa_local.claim_checks import attribution, is_hedge, names, title_name, unstated_clause
 from paperqa_local.verdicts import (
     calibration,
     cross_validated,
@@ -154,3 +154,39 @@ def test_a_contrast_clause_from_an_uncited_paper_fails_and_both_papers_are_cited
 def test_a_trailing_clause_without_a_subject_is_not_checked_on_its_own() -> None:
     sentence = "The model shares one encoder across all languages, while still being able to translate well [1]."
     assert unstated_clause(sentence, ["One encoder is shared across all languages."]) == ""
+
+
+def test_a_result_whose_subject_is_another_papers_name_fails_even_when_the_cited_paper_mentions_it() -> None:
+    """DReSD's paper reports its gain over REST; "REST achieves 87% higher acceptance rates [1]" gives REST
+    DReSD's result. Naming the cited paper in the subject is what makes it right."""
+    assert title_name("REST: Retrieval-Based Speculative Decoding") == "rest"
+    assert title_name("Stable ResNet") == "" and title_name("Mask is All You Need: Rethinking Mask R-CNN") == ""
+    cited = ["DReSD: Dense Retrieval for Speculative Decoding. DReSD achieves 87% higher acceptance rates than "
+             "sparse retrieval (REST)."]
+    others = ["REST: Retrieval-Based Speculative Decoding. REST speeds up generation by 1.62X to 2.36X."]
+    titles = ({"dresd"}, {"rest"})
+    wrong = attribution("REST achieves 87% higher acceptance rates [1].", cited, others, "Compare REST and DReSD.",
+                        titles=titles)
+    assert wrong.foreign_names == ("rest",)
+    right = attribution("DReSD achieves 87% higher acceptance rates than REST [1].", cited, others,
+                        "Compare REST and DReSD.", titles=titles)
+    assert right.ok
+
+
+def test_the_pick_of_a_choice_question_must_be_named_by_the_paper_cited() -> None:
+    """"LowFormer is faster than InceptionNeXt [1]" where [1] is InceptionNeXt's paper, which never names LowFormer."""
+    question = "Which is faster, LowFormer or InceptionNeXt?"
+    cited = ["InceptionNeXt. InceptionNeXt-T achieves 1.6x higher training throughputs than ConvNeX-T."]
+    others = ["LowFormer. LowFormer achieves a remarkable speedup in throughput and latency."]
+    assert attribution("LowFormer is faster than InceptionNeXt [1].", cited, others, question).foreign_names == (
+        "lowformer",)
+    assert attribution("LowFormer is faster than InceptionNeXt [2].", others, cited, question).ok
+
+
+def test_a_result_given_to_a_method_no_passage_names_fails() -> None:
+    """No passage names FlashAttention-2: its speed-up can only be another paper's."""
+    question = "How much wall-clock speed-up does FlashAttention-2 give over standard attention on A100 GPUs?"
+    cited = ["Hardware Acceleration of Neural Graphics. Our accelerator gives 1.5X-55X speed-ups over GPUs."]
+    wrong = attribution("FlashAttention-2 gives a wall-clock speed-up of 1.5X-55X on A100 GPUs [1].", cited,
+                        ["LowFormer. LowFormer is fast on an A100 GPU."], question)
+    assert wrong.foreign_names == ("flashattention-2",)

@@ -87,6 +87,11 @@ def test_key_fact_matching() -> None:
     assert metrics.fact_present("1,000 images", "trained on 1000 images")
     assert metrics.fact_present("Réseau", "the reseau [3] works")  # accents and markers dropped
     assert metrics.key_fact_score(["FFCV", "20 mins", "ImageNet"], answer) == pytest.approx(2 / 3)
+    # how a number is written is not what it is: "8" states "eight", "400M" states "400 million"
+    assert metrics.fact_present("eight GPUs", answer)
+    assert metrics.fact_present("400 million", "CLIP was trained on 400M pairs [1]")
+    assert metrics.fact_present("435", "it has 435 million parameters")
+    assert not metrics.fact_present("400 million", "CLIP was trained on 400 pairs")
     assert metrics.key_fact_score([], answer) is None
 
 

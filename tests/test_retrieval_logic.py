@@ -73,5 +73,8 @@ def test_names_paper_needs_two_words_and_the_case_of_a_short_title() -> None:
                        "Prefix Conditioning Unifies Language and Label Supervision")
     assert not names_paper("Can one model train two at once?", "Two at Once: Multi-task Learning")
     assert not names_paper("What does LowFormer reach?", "LowFormer: Hardware Efficient Design")
+    # a title's words hyphenated as modifiers still name it
+    assert names_paper("Which needs one gradient, SCAR or the single-layer single-gradient unlearning method?",
+                       "Single Layer Single Gradient Unlearning")
     assert names_paper("Do Are Transformers Effective for Time Series Forecasting and DLinear agree?",
                        "Are Transformers Effective for Time Series Forecasting?")

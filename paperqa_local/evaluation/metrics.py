@@ -82,10 +82,25 @@ def _stem(word: str) -> str:
     return word
 
 
+_SPELLED = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
+_SCALE = re.compile(r"\b(\d+(?:\.\d+)?) ?(thousand|million|billion|trillion|k|m|b|t)\b")
+_SCALED = re.compile(r"(\d+(?:\.\d+)?)[kmbt]")
+
+
+def _numbers_as_digits(text: str) -> str:
+    """A normalised text with its numbers written one way: "eight" as "8", "400 million" as "400m" (how an
+    answer wrote a key fact is not what the fact is)."""
+    text = " ".join(_SPELLED.get(w, w) for w in text.split())
+    return _SCALE.sub(lambda m: m.group(1) + m.group(2)[0], text)
+
+
 def fact_present(fact: str, answer: str) -> bool:
-    """Every word of ``fact`` (normalised) occurs in ``answer``."""
-    words = {_stem(w) for w in normalize(fact).split()}
-    have = {_stem(w) for w in normalize(answer).split()}
+    """Every word of ``fact`` (normalised, numbers as digits) occurs in ``answer``."""
+    words = {_stem(w) for w in _numbers_as_digits(normalize(fact)).split()}
+    have = {_stem(w) for w in _numbers_as_digits(normalize(answer)).split()}
+    have |= {m.group(1) for w in have if (m := _SCALED.fullmatch(w))}  # "435 million" states 435
     return bool(words) and words <= have
 
 
