@@ -27,6 +27,10 @@ on an A100?") is quoted only from a paper that mentions all of them (a pronoun p
 the part before it), never from the paper that merely shares "A100"; and a question naming something no
 passage mentions (FlashAttention-2) is about a paper that is not there, so nothing beyond the papers the
 answer cites is quoted for it.
+
+Two ends of the same idea: a refusal the checks made (not the model) for a question naming two or more
+evidence papers by their own names ("Compare REST and DReSD.") becomes each paper's best sentence, quoted;
+and an answer that gives no number to a question asking only numbers says so plainly (``NUMBER_GAP``).
 """
 
 from __future__ import annotations

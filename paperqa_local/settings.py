@@ -117,7 +117,7 @@ class Settings(BaseModel):
                                  "learns from them; one extra prompt evaluation per refusal); a yes/no question's verdict is "
                                  "then scored too, so the model's raw verdict is measured on every question")
     question_parts: bool = Field(True, description="Split a multi-part question: passages are sought for each part and the model is asked to answer each (chosen on the seeds tune part: docs/results/quality.md)")
-    complete_answers: bool = Field(True, description="Add, quoted, the best evidence sentence for what the answer leaves out: a paper the question names (a name only that evidence paper mentions), a part of the question, an asked number; a refusal made only by a number the passage does not state becomes the sentence stating it (completeness.py)")
+    complete_answers: bool = Field(True, description="Add, quoted, the best evidence sentence for what the answer leaves out: a paper the question names (a name only that evidence paper mentions), a part of the question, an asked number; a refusal made only by a number the passage does not state becomes the sentence stating it, one of a comparison of named papers each paper's best sentence; an answer with no number to a question asking only numbers says so (completeness.py)")
     summarize_evidence: bool = Field(False, description="Summarise each passage with the LLM first (slow on CPU)")
     cite_grammar: bool = Field(False, description="A grammar lets the model write only sentences that end in markers of the given passages (local; openai with openai_grammar_field); measured in docs/results/quality.md")
     prompts_dir: Path | None = Field(None, description="Folder with your own prompt files")
