@@ -22,8 +22,8 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.answerability import paper_forms
-from paperqa_local.claim_checks import attribution, is_choice, is_hedge, support_score, title_name, unstated_clause
+from paperqa_local.answerability import paper_forms, title_head, title_name
+from paperqa_local.claim_checks import Papers, attribution, is_choice, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
@@ -103,16 +103,12 @@ def build_answer(
 
     names = {c.chunk.paper_id: title_name(c.chunk.title) for c in contexts}
 
-    def split_names(nums: list[int]) -> tuple[set[str], set[str]]:
-        """The names the papers of passages ``nums`` go by, and the other papers'."""
+    def split(nums: list[int]) -> Papers:
+        """The papers passages ``nums`` come from (word forms, names), and the other evidence papers' names."""
         mine = {by_number[n].chunk.paper_id for n in nums}
-        return ({v for p, v in names.items() if v and p in mine}, {v for p, v in names.items() if v and p not in mine})
-
-    def split_papers(nums: list[int]) -> tuple[set[str], set[str]]:
-        """The word forms of the papers passages ``nums`` come from, and of the other papers."""
-        mine = {by_number[n].chunk.paper_id for n in nums}
-        return (set().union(*(f for p, f in forms.items() if p in mine)),
-                set().union(*(f for p, f in forms.items() if p not in mine)))
+        return Papers(set().union(*(f for p, f in forms.items() if p in mine)),
+                      frozenset(v for p, v in names.items() if v and p in mine),
+                      frozenset(v for p, v in names.items() if v and p not in mine))
 
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question)
@@ -125,9 +121,8 @@ def build_answer(
         cited = [passages[n] for n in nums]
         support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words, choice)
         others = [p for n, p in passages.items() if n not in nums]
-        papers = split_papers(nums)
         clause = unstated_clause(bare[i], cited, question_words)
-        return support, attribution(bare[i], cited, others, question, papers, split_names(nums)).reason() or (
+        return support, attribution(bare[i], cited, others, question, split(nums)).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 
     checks: list[SentenceCheck] = []
@@ -141,8 +136,7 @@ def build_answer(
             # the model may have cited the wrong passage or none: attach the one that clearly supports it,
             # or the two that do together (a sentence answering two parts of a question from two papers)
             best, (best_s, best_reason) = _best_citation(by_number, partial(check, i), support_threshold,
-                                                         partial(clauses_attributed, bare[i], passages, question, split_papers,
-                                                                 split_names=split_names))
+                                                         partial(clauses_attributed, bare[i], passages, question, split))
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:
                     sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
@@ -164,8 +158,7 @@ def build_answer(
 
 
 def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
-                       split_papers: Callable[[list[int]], tuple[set[str], set[str]]], pair: list[int],
-                       split_names: Callable[[list[int]], tuple[set[str], set[str]]] = lambda _: (set(), set())) -> bool:
+                       split: Callable[[list[int]], Papers], pair: list[int]) -> bool:
     """Each clause of ``sentence`` is rightly attributed to one passage of ``pair`` on its own.
 
     What tells "79.29% with the bag of tricks and 78.13% with DropBlock" (each clause from one paper) from
@@ -173,7 +166,7 @@ def clauses_attributed(sentence: str, passages: dict[int, str], question: str,
     """
     for clause in filter(None, (c.strip() for c in _CLAUSE.split(sentence))):
         if not any(attribution(clause, [passages[n]], [passages[m] for m in pair if m != n], question,
-                               split_papers([n]), split_names([n])).ok for n in pair):
+                               split([n])).ok for n in pair):
             return False
     return True
 
@@ -209,7 +202,8 @@ def drop_locations(text: str, contexts: list[Context]) -> str:
 
 
 def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
-    """Markers that open a sentence move to its end; a sentence they left subject-less gets the paper's name.
+    """Markers that open a sentence move to its end, with every other marker it holds; a sentence they left
+    subject-less gets the paper's name.
 
     "[1] introduces SN-Netv2." becomes "Stitchable Neural Networks v2 introduces SN-Netv2 [1]."; a marker
     used as a noun ("the method in [1]") gets the paper's name beside it ("the method in FFCV [1]").
@@ -231,8 +225,8 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
 
 def short_title(title: str) -> str:
     """How a sentence names a paper: the part before a colon when there is a short one ("FFCV")."""
-    head = title.split(":", 1)[0].strip()
-    return head if ":" in title and 0 < len(head) <= 40 else title.strip()
+    head = title_head(title)
+    return head if 0 < len(head) <= 40 else title.strip()
 
 
 def not_answered(question: str, contexts: list[Context], **fields: object) -> Answer:

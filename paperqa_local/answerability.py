@@ -92,27 +92,53 @@ def paper_forms(contexts: Sequence[Context]) -> dict[str, set[str]]:
     return forms
 
 
+def title_head(title: str) -> str:
+    """A title's part before its colon ("FFCV" of "FFCV: Accelerating Training …"); "" without a colon."""
+    head, colon, _ = title.partition(":")
+    return head.strip() if colon else ""
+
+
+#: A title head that reads as a name: an inner capital or a digit (DReSD, MEAL V2, CfA3) or an acronym (REST).
+_NAME_LIKE = re.compile(r"[A-Za-z][a-z]*[A-Z0-9][A-Za-z0-9-]*|[A-Z]{2,}[a-z0-9]*")
+
+
+def title_name(title: str) -> str:
+    """The name a paper goes by, as its title writes it: a head of up to three words one of which reads as a
+    name ("REST", "DReSD", "MEAL V2"); "" otherwise ("Batch Normalization: …", "A: …")."""
+    head = title_head(title)
+    words = head.split()
+    if not 0 < len(words) <= 3 or not any(_NAME_LIKE.fullmatch(w) for w in words):
+        return ""
+    return "" if re.match(r"(?i)(?:figure|fig\.?|table|appendix|section|chapter)\b", head) else head
+
+
 def names_paper(question: str, title: str) -> bool:
     """The question names the paper by its title, or by the title's part before a colon ("Stable ResNet",
     "'Prefix Conditioning Unifies Language and Label Supervision'"): two words at least, and as written
-    (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once"."""
+    (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once".
+    Hyphens and spaces between the title's words are one ("single-layer single-gradient" names "Single Layer
+    Single Gradient …"; "retrieval based" names "Retrieval-Based …")."""
     for name in dict.fromkeys((title, title.split(":")[0])):
-        words = name.strip(" \"'?.!").split()  # "Are Transformers Effective …?" named without its "?"
-        if len(words) < 2:
+        words = re.split(r"[\s-]+", name.strip(" \"'?.!"))  # "Are Transformers Effective …?" named without its "?"
+        if len(name.split()) < 2:
             continue
-        # "single-layer single-gradient unlearning" names "Single Layer Single Gradient Unlearning"
-        pattern = r"(?<![\w-])" + r"[\s-]+".join(re.escape(w) for w in words) + r"(?![\w-])"
-        if re.search(pattern, question, 0 if len(words) < 4 else re.IGNORECASE):
+        pattern = r"(?<![\w-])" + r"[\s-]+".join(re.escape(w) for w in words if w) + r"(?![\w-])"
+        if re.search(pattern, question, 0 if len(name.split()) < 4 else re.IGNORECASE):
             return True
     return False
 
 
 def word_forms(text: str) -> set[str]:
-    """Every form (``_forms``) of the words of ``text`` and of their hyphen-separated parts."""
+    """Every form (``_forms``) of the words of ``text``, of their hyphen-separated parts, and of a word joined to
+    a short next one ("Llama 2", "YOLO v8" are forms of Llama-2 and YOLOv8)."""
     pool: set[str] = set()
-    for token in _TOKEN.findall(text):
+    tokens = _TOKEN.findall(text)
+    for i, token in enumerate(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else ""
         pool |= _forms(token)
         pool.update(f for part in token.split("-") if part for f in _forms(part))
+        if after and len(after) <= 3 and any(c.isdigit() for c in after):
+            pool |= _forms(token + after)
     return pool
 
 

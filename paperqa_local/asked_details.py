@@ -122,5 +122,4 @@ def state_gaps(question: str, answer: Answer) -> Answer:
     gaps = [f"The retrieved passages do not state {k.name}." for k in missing_kinds(question, answer.contexts)
             if not any(k.asked.search(h) or k.stated.search(h) for h in hedged)
             and not any(k.stated.search(c) for c in claimed)]
-    return answer.extended([SentenceCheck(text=g, citations=[], support=0.0, supported=False, hedge=True)
-                            for g in gaps]) if gaps else answer
+    return answer.extended([SentenceCheck.gap(g) for g in gaps]) if gaps else answer

@@ -5,7 +5,8 @@ specified in the given passage") and cites the passage anyway; such a sentence s
 the papers do NOT say, so it never counts as a supported claim. A sentence can also be
 similar to the passage it cites and still be wrong about who did what: a number taken from
 one paper and given to another paper's method. Those are attribution errors: a number the
-cited passages do not hold, or a named method/model that only other passages mention.
+cited passages do not hold, a named method/model that only other passages mention, or a result
+(or a choice question's pick) whose subject is a method the cited papers do not report on.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,10 +55,11 @@ class Attribution:
 
     missing_numbers: tuple[str, ...] = ()
     foreign_names: tuple[str, ...] = ()
+    foreign_subjects: tuple[str, ...] = ()  # a result or pick given to a method the cited papers do not report on
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_numbers or self.foreign_names)
+        return not (self.missing_numbers or self.foreign_names or self.foreign_subjects)
 
     def reason(self) -> str:
         bits = []
@@ -64,7 +67,19 @@ class Attribution:
             bits.append("numbers not in the cited passages: " + ", ".join(self.missing_numbers))
         if self.foreign_names:
             bits.append("names only other passages mention: " + ", ".join(self.foreign_names))
+        if self.foreign_subjects:
+            bits.append("a subject the cited papers do not report on: " + ", ".join(self.foreign_subjects))
         return "; ".join(bits)
+
+
+class Papers(NamedTuple):
+    """The cited papers as ``attribution`` reads them: the ``word_forms`` of their whole texts (a passage shows a
+    paper's best sentences only; a name may sit in another), and the names the cited and the other evidence
+    papers go by (``answerability.title_name``)."""
+
+    cited: set[str]
+    cited_names: frozenset[str] = frozenset()
+    other_names: frozenset[str] = frozenset()
 
 
 def is_hedge(sentence: str) -> bool:
@@ -85,21 +100,23 @@ def names(text: str) -> set[str]:
 
 
 def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], question: str = "",
-                papers: tuple[set[str], set[str]] | None = None,
-                titles: tuple[set[str], set[str]] = (set(), set())) -> Attribution:
+                papers: Papers | None = None) -> Attribution:
     """Check that the sentence's numbers and names come from the passages it cites.
 
-    ``cited``/``others``: the cited passages' texts (titles included) and the other passages'.
+    ``cited``/``others``: the cited passages' texts (titles included) and the other passages'; ``papers`` the
+    same papers whole (built from the passages when not given).
     A number counts when a cited passage or the question holds it (spelled out or not); a name fails only when it is
     absent from the cited passages and the question but present in another passage (taken from
-    the wrong paper). A name the question asks about ("Patternformer", one word) among the first
-    ``_SUBJECT_WORDS`` words of a sentence stating a result fails when the cited passages never mention it and
-    another passage does: "Patternformer reports 80.66% [4]" gives it a number from the paper of [4]. That
-    rule reads ``papers`` when given, the ``word_forms`` of the cited papers' whole texts and of the other
-    papers': a passage shows a paper's best sentences only, and the name may sit in another. ``titles``: the
-    names the cited papers and the other papers go by (``title_name``); a result whose subject is another
-    paper's name and none of the cited papers' fails even when the cited paper mentions that name ("REST
-    achieves 87% higher acceptance rates [1]", where [1] is DReSD's paper reporting its gain over REST).
+    the wrong paper). Two subject rules, for a sentence stating a result or picking an option of a choice
+    question ("Which is faster, A or B?"):
+
+    - a name the question asks about ("Patternformer") among its first ``_SUBJECT_WORDS`` words fails when the
+      cited papers never mention it: "Patternformer reports 80.66% [4]" gives it a number from the paper of
+      [4], and "FlashAttention-2 gives 1.5X-55X [3]" one from a paper that is not about it ("Kaplan et al."
+      is an author, not a method);
+    - a sentence opening with another evidence paper's own name, which the question names too, fails when no
+      cited paper goes by it, even when the cited paper mentions it: "REST achieves 87% higher acceptance
+      rates [1]" where [1] is DReSD's paper reporting its gain over REST.
     """
     sentence = LOOSE_MARKER.sub("", sentence)
     allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
@@ -108,29 +125,41 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     cited_text = " ".join(cited).lower()
     elsewhere = " ".join(others).lower()
     foreign = {n for n in names(sentence) - own if n not in cited_text and n in elsewhere}
-    subject = word_forms(" ".join(sentence.split()[:_SUBJECT_WORDS]))  # the sentence's subject, not an object
-    asked = [n for n in dict.fromkeys(question_names(question)) if mentions(n, subject)]
-    # a result given to the question's method from another paper's passage, or the pick of a choice question
-    # ("LowFormer is faster than InceptionNeXt [1]", [1] never naming LowFormer)
-    if asked and (result_numbers(sentence) or is_choice(question)):
-        cited_forms, other_forms = papers or (word_forms(" ".join(cited)), word_forms(" ".join(others)))
-        foreign |= {n.lower() for n in asked if not mentions(n, cited_forms)}
-    head = " ".join(sentence.split()[:_SUBJECT_WORDS])
-    rivals = {n for n in titles[1] if _named(n, head)}
-    if rivals and result_numbers(sentence) and not any(_named(n, head) for n in titles[0]):
-        foreign |= rivals
-    return Attribution(tuple(missing), tuple(sorted(foreign)))
+    subjects: set[str] = set()
+    if result_numbers(sentence) or picks_between(question):
+        papers = papers or Papers(word_forms(" ".join(cited)))
+        head = " ".join(sentence.split()[:_SUBJECT_WORDS])  # the sentence's subject, not an object
+        forms = word_forms(_AUTHORS.sub("", head))
+        subjects = {n.lower() for n in dict.fromkeys(question_names(question))
+                    if mentions(n, forms) and not mentions(n, papers.cited)}
+        subjects |= {n.lower() for n in papers.other_names - papers.cited_names
+                     if _opens_with(n, sentence) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", question)}
+    return Attribution(tuple(missing), tuple(sorted(foreign)), tuple(sorted(subjects)))
 
 
-def title_name(title: str) -> str:
-    """The name a paper goes by when its title gives one before a colon ("REST: Retrieval-Based …" -> "rest",
-    "MEAL V2: Boosting …" -> "meal v2"); "" otherwise."""
-    head, colon, _ = title.partition(":")
-    return head.strip().lower() if colon and 0 < len(head.split()) <= 3 else ""
+#: "Kaplan et al." names authors, not a method the cited paper must report on.
+_AUTHORS = re.compile(r"\b[A-Z][\w-]*\s+et\s+al\b\.?")
+#: What a sentence says its subject did: "REST achieves …", "LowFormer is faster …".
+_SUBJECT_VERB = (r"(?:'s)?\s+(?:\w+ly\s+)?(?:achieves?|reach(?:es)?|gets|obtains|attains|yields|improves|outperforms"
+                 r"|surpasses|beats|is|are|was|were|has|have|runs|gives|provides|reports|shows|delivers|requires|needs"
+                 r"|uses|speeds|accelerates|reduces|increases|trains|scores|performs|offers|brings)\b")
 
 
-def _named(name: str, text: str) -> bool:
-    return bool(re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text, re.IGNORECASE))
+def _opens_with(name: str, sentence: str) -> bool:
+    """The sentence opens with ``name`` as written, then a verb: ``name`` is what the sentence is about."""
+    return bool(re.match(r"\s*" + re.escape(name) + _SUBJECT_VERB, sentence))
+
+
+#: "Which one of A and B …", or two names offered with "or" ("Which is faster, LowFormer or InceptionNeXt?").
+_OPTIONS = re.compile(r"([\w-]+)\s+or\s+(?:the\s+)?([\w-]+)")
+
+
+def picks_between(question: str) -> bool:
+    """The question offers named options to pick from: "which one/of …", or "A or B" with both names."""
+    if re.search(r"\bwhich (?:one|of)\b", question, re.IGNORECASE):
+        return True
+    asked = set(question_names(question))
+    return any(a in asked and b in asked for a, b in _OPTIONS.findall(question))
 
 
 def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, passage_vecs: np.ndarray,

@@ -48,9 +48,10 @@ from paperqa_local.answerability import (
     names_paper,
     paper_forms,
     question_names,
+    title_name,
     word_forms,
 )
-from paperqa_local.claim_checks import title_name
+from paperqa_local.asked_details import missing_kinds
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
@@ -158,38 +159,52 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
     """A refusal that only the checks made (the model answered, every sentence failed, most often on a number
     the passage does not state: "an accuracy of 95%" where it says 98.93%), for a question asking a quantity:
     the sentences of the papers the model cited that state the asked quantity, quoted. ``answer`` when none does."""
-    if not answer.cannot_answer or is_cannot_answer(raw) or not _ASKS_NUMBER.search(question):
+    if not _checks_refused(answer, raw) or not _ASKS_NUMBER.search(question):
         return answer
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in parse_markers(raw, set(by_number))[1]}  # [1], [1, 2], [1-3]
     # from the papers each part is about, not from one only the model's marker points at
     quotes = _asked_numbers(question, [], answer.contexts, cited, embed, set(), MAX_ADDED,
                             part_pools(question, answer, False))
-    if not quotes:
-        return answer
-    return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
+    return _answered_by(answer, quotes)
+
+
+#: A question that compares or sets papers side by side ("Compare REST and DReSD.", "How do A and B differ?").
+_COMPARES = re.compile(r"\b(?:compar\w*|versus|vs\.?|differ\w*|between|both|each|than|or)\b", re.IGNORECASE)
 
 
 def quoted_papers(question: str, raw: str, answer: Answer, embed: Callable[[list[str]], np.ndarray]) -> Answer:
-    """A refusal that only the checks made, for a question naming two or more evidence papers by the names they go
-    by ("Compare REST and DReSD": the model gave DReSD's gain to REST, and the check failed it): each named paper's
-    sentence that best answers the question, quoted. ``answer`` otherwise (a question naming something no passage
-    mentions is about a paper that is not there)."""
-    if not answer.cannot_answer or is_cannot_answer(raw) or missing_names(question, answer.contexts):
+    """A refusal that only the checks made, for a question comparing two or more evidence papers it names by the
+    names they go by ("Compare REST and DReSD": the model gave DReSD's gain to REST, and the check failed it):
+    each named paper's sentence that best answers the question, quoted. ``answer`` otherwise (a question naming
+    something no passage mentions is about a paper that is not there)."""
+    if not _checks_refused(answer, raw) or not _COMPARES.search(question) or missing_names(question, answer.contexts):
         return answer
     asked = set(question_names(question))
     papers: dict[str, list[Context]] = {}
     for ctx in answer.contexts:
-        name = title_name(ctx.chunk.title)
-        if name and (names_paper(question, ctx.chunk.title) or any(n.lower() == name for n in asked)):
+        if title_name(ctx.chunk.title) in asked or names_paper(question, ctx.chunk.title):
             papers.setdefault(ctx.chunk.paper_id, []).append(ctx)
     if len(papers) < 2:
         return answer
     quotes: list[SentenceCheck] = []
+    shown: set[str] = set()
     for ctxs in list(papers.values())[:MAX_ADDED]:
         pick = _best_sentence(question, ctxs, embed)
         if pick:
-            _quote(pick, quotes, set())
+            _quote(pick, quotes, shown)
+    return _answered_by(answer, quotes)
+
+
+def _checks_refused(answer: Answer, raw: str) -> bool:
+    """The answer is a refusal the checks made: the model answered, and every sentence failed."""
+    return answer.cannot_answer and not is_cannot_answer(raw)
+
+
+def _answered_by(answer: Answer, quotes: list[SentenceCheck]) -> Answer:
+    """The refusal ``answer`` made an answer of ``quotes`` (``answer`` itself when there are none)."""
+    if not quotes:
+        return answer
     return replace(answer, text="", cannot_answer=False, closest_papers=[], references=[], sentences=[]).extended(quotes)
 
 
@@ -232,6 +247,8 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
 
 #: What an answer says when it talks about what a question asks to quantify without giving any number.
 NUMBER_GAP = "The retrieved passages do not give the number asked for."
+#: Words that give a number without a digit ("on a single GPU", "once").
+_ONE = re.compile(r"\b(?:one|single|once|twice|half|double)\b", re.IGNORECASE)
 
 
 def numbers_unanswered(question: str, answer: Answer) -> bool:
@@ -243,15 +260,16 @@ def numbers_unanswered(question: str, answer: Answer) -> bool:
         return False
     given = result_numbers(question)
     supported = [s.text for s in answer.sentences if s.supported]
-    return not any(result_numbers(t, spelled=True) - given for t in supported)
+    return not any(result_numbers(t, spelled=True) - given or _ONE.search(t) for t in supported)
 
 
 def state_number_gap(question: str, answer: Answer) -> Answer:
     """``answer`` saying plainly that the papers give no number, when it gives none to a question asking only
-    numbers: what the papers state stays ("runs asymptotically faster than RNNs"), the gap cites nothing."""
-    if not numbers_unanswered(question, answer):
+    numbers: what the papers state stays ("runs asymptotically faster than RNNs"), the gap cites nothing. Not
+    when the answer already says what is missing, or when the asked kind's own gap will (``state_gaps``)."""
+    if any(s.hedge for s in answer.sentences) or missing_kinds(question, answer.contexts):
         return answer
-    return answer.extended([SentenceCheck(text=NUMBER_GAP, citations=[], support=0.0, supported=False, hedge=True)])
+    return answer.extended([SentenceCheck.gap(NUMBER_GAP)]) if numbers_unanswered(question, answer) else answer
 
 
 _PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these)\b", re.IGNORECASE)
@@ -289,15 +307,21 @@ def _names(word: str, sentence: str) -> bool:
     return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
 
 
+_AUXILIARY = frozenset("do does did is are was were has have had can could will would should".split())
+
+
 def asked_focus(part: str) -> set[str]:
     """The content words naming the quantity asked for: those of the asking phrase and the two words after
     it ("How much *faster* are …", "Up to what *batch size* …", "What *Dice score* …")."""
     match = _ASKS_NUMBER.search(part)
     if not match:
         return set()
-    after = " ".join(part[match.end():].split()[:2])
-    names = {n.lower() for n in question_names(part)}  # "How much do SCoRe and …": a name is not the quantity
-    return content_words(f"{match.group(0)} {after}") - _ASKING - {"what", "how", "up"} - names
+    after = []
+    for word in part[match.end():].split()[:2]:
+        if word.lower() in _AUXILIARY:  # "How much do SCoRe and …": what follows the verb is not the quantity
+            break
+        after.append(word)
+    return content_words(f"{match.group(0)} {' '.join(after)}") - _ASKING - {"what", "how", "up"}
 
 
 def _best_sentence(question: str, contexts: list[Context],
@@ -314,9 +338,9 @@ def _pool(contexts: list[Context], whole: bool = False) -> list[tuple[Context, s
 
 
 #: Where the code lives is not an answer unless the question asks for code.
-_CODE = re.compile(r"https?://|\bgithub\b", re.IGNORECASE)
-_ASKS_CODE = re.compile(r"\b(?:code|implementation|github|released?|open[- ]source|available|repository)\b",
-                        re.IGNORECASE)
+_CODE = re.compile(r"https?://|\b(?:github|gitlab|huggingface)\b|\bcode (?:and \w+ )?(?:is|are) (?:publicly )?available",
+                   re.IGNORECASE)
+_ASKS_CODE = re.compile(r"\b(?:code|implementation|github|released?|open[- ]source|repository)\b", re.IGNORECASE)
 
 
 def _best_of(question: str, pool: list[tuple[Context, str]],

@@ -146,6 +146,11 @@ class SentenceCheck:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def gap(cls, text: str) -> SentenceCheck:
+        """A sentence saying what the papers do not state: it cites nothing and is never a supported claim."""
+        return cls(text=text, citations=[], support=0.0, supported=False, hedge=True)
+
 
 @dataclass
 class Answer:

@@ -58,17 +58,18 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUMBER.findall(text)}
 
 
-_SPELLED = {w: str(i) for i, w in enumerate(
+#: Numbers as words ("eight", "twice") and the digits they state.
+SPELLED_NUMBERS = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen"
     " seventeen eighteen nineteen twenty".split())}
-_SPELLED.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
-                 "ninety": "90", "hundred": "100", "thousand": "1000", "twice": "2"})
-_SPELLED_RE = re.compile(r"\b(" + "|".join(_SPELLED) + r")\b", re.IGNORECASE)
+SPELLED_NUMBERS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60", "seventy": "70", "eighty": "80",
+                        "ninety": "90", "hundred": "100", "thousand": "1000", "twice": "2"})
+_SPELLED_RE = re.compile(r"\b(" + "|".join(SPELLED_NUMBERS) + r")\b", re.IGNORECASE)
 
 
 def stated_numbers(text: str) -> set[str]:
     """``numbers`` plus those spelled out ("eight tasks" states 8, "twice as fast" 2): what a passage states."""
-    return numbers(text) | {_SPELLED[w.lower()] for w in _SPELLED_RE.findall(text)}
+    return numbers(text) | {SPELLED_NUMBERS[w.lower()] for w in _SPELLED_RE.findall(text)}
 
 
 #: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result.

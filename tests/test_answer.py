@@ -92,6 +92,7 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
                    text=OTHER, score=1.0, relevance=0.5)
     assert keep_subject("[1] and [2] are about fast training.", {1: contexts[0], 2: rest}) == (
         "FFCV and REST are about fast training [1][2].")
+    assert keep_subject("[1] FFCV is fast [2].", {1: contexts[0], 2: rest}) == "FFCV is fast [1][2]."
     # a marker used as a noun gets the paper's name beside it, so the sentence says who did it
     named = build_answer("q", "The method in [1] trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes.",
                          contexts, embed, 0.45)

@@ -255,19 +255,31 @@ def test_a_refusal_of_a_two_paper_question_is_rescued_part_by_part() -> None:
     assert [r.paper_id for r in rescued.references] == ["lowformer", "efficientvit"]
 
 
+def ctxs_vague() -> list[Context]:
+    return [context(1, "lowformer", "LowFormer achieves similar or better accuracy than efficient backbones with a "
+                                    "remarkable speedup in throughput.")]
+
+
 def test_an_answer_giving_no_asked_number_says_the_papers_give_none() -> None:
     """"LowFormer achieves similar or better accuracy [1]" talks about the subject without answering "what
     accuracy … and what throughput": the answer says so; one asked number given is an answer."""
     question = "What top-1 accuracy does LowFormer reach, and what throughput does it achieve on an A100 GPU?"
-    ctxs = [context(1, "lowformer", "LowFormer achieves similar or better accuracy than efficient backbones with a "
-                                    "remarkable speedup in throughput.")]
     vague = build_answer(question, "LowFormer achieves similar or better accuracy than efficient backbones [1].",
-                         ctxs, embed, 0.3)
+                         ctxs_vague(), embed, 0.3)
     assert not vague.cannot_answer and numbers_unanswered(question, vague)
+    text, citations = vague.text, vague.citations
     stated = state_number_gap(question, vague)  # what the papers state stays; that they give no number is said
-    assert stated.text.startswith(vague.text) and stated.gaps == ["The retrieved passages do not give the number "
-                                                                   "asked for."]
-    assert stated.citations == vague.citations and not stated.cannot_answer
+    assert stated.text == text + " The retrieved passages do not give the number asked for."
+    assert stated.gaps == ["The retrieved passages do not give the number asked for."]
+    assert stated.citations == citations == [1] and not stated.cannot_answer
+    # "a single GPU" gives a number; an answer that already says what is missing gets no second gap
+    gpus = "How many GPUs does LowFormer need for training?"
+    single = build_answer(gpus, "LowFormer trains on a single GPU [1].",
+                          [context(1, "lowformer", "LowFormer trains on a single GPU in two days.")], embed, 0.3)
+    assert not numbers_unanswered(gpus, single)
+    hedged = build_answer(question, "LowFormer achieves similar or better accuracy than efficient backbones [1]. "
+                          "The passages do not state its exact throughput.", ctxs_vague(), embed, 0.3)
+    assert len(state_number_gap(question, hedged).gaps) == 1
     ctxs = [context(1, "lowformer", "LowFormer reaches 79.1% top-1 accuracy with a remarkable speedup.")]
     given = build_answer(question, "LowFormer reaches 79.1% top-1 accuracy [1].", ctxs, embed, 0.3)
     assert not numbers_unanswered(question, given)
@@ -291,9 +303,15 @@ def test_a_refused_comparison_of_two_named_papers_quotes_each_paper() -> None:
     rescued = quoted_papers(question, raw, refused, embed)
     assert [r.paper_id for r in rescued.references] == ["dresd", "rest"]
     assert "1.62X" in rescued.text and "github" not in rescued.text
-    # one named paper, or the model's own refusal, is left a refusal
+    # one named paper, no comparison, the model's own refusal, or a name no passage mentions: left a refusal
     assert quoted_papers("What does REST achieve?", raw, refused, embed).cannot_answer
+    assert quoted_papers("What do REST and DReSD achieve?", raw, refused, embed).cannot_answer
     assert quoted_papers(question, "NOT ANSWERED", refused, embed).cannot_answer
+    assert quoted_papers("How do REST and DReSD compare with Medusa on speed and acceptance rates?", raw, refused,
+                         embed).cannot_answer
+    # a question asking for the code gets the sentence saying where it is
+    asked = quoted_papers("Compare the code of REST and DReSD.", raw, refused, embed)
+    assert "github" in asked.text
 
 
 def test_a_refusal_is_rescued_with_the_number_of_the_named_paper_that_is_there() -> None:

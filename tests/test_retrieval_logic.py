@@ -76,5 +76,6 @@ def test_names_paper_needs_two_words_and_the_case_of_a_short_title() -> None:
     # a title's words hyphenated as modifiers still name it
     assert names_paper("Which needs one gradient, SCAR or the single-layer single-gradient unlearning method?",
                        "Single Layer Single Gradient Unlearning")
+    assert names_paper("Is Retrieval Based Speculative Decoding faster?", "Retrieval-Based Speculative Decoding")
     assert names_paper("Do Are Transformers Effective for Time Series Forecasting and DLinear agree?",
                        "Are Transformers Effective for Time Series Forecasting?")

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from paperqa_local.evaluation.datasets import LABELS
-from paperqa_local.text_rules import MARKER_GROUP
+from paperqa_local.text_rules import MARKER_GROUP, SPELLED_NUMBERS
 
 # ----------------------------------------------------------------------------- ranking
 
@@ -82,9 +82,8 @@ def _stem(word: str) -> str:
     return word
 
 
-_SPELLED = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+#: Number words as digits; "hundred" and "thousand" scale a number instead (``_SCALE``).
+_SPELLED = {w: d for w, d in SPELLED_NUMBERS.items() if w not in ("hundred", "thousand")}
 _SCALE = re.compile(r"\b(\d+(?:\.\d+)?) ?(thousand|million|billion|trillion|k|m|b|t)\b")
 _SCALED = re.compile(r"(\d+(?:\.\d+)?)[kmbt]")
 
