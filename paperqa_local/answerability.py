@@ -118,7 +118,7 @@ def names_paper(question: str, title: str) -> bool:
     (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once".
     Hyphens and spaces between the title's words are one ("single-layer single-gradient" names "Single Layer
     Single Gradient …"; "retrieval based" names "Retrieval-Based …")."""
-    for name in dict.fromkeys((title, title.split(":")[0])):
+    for name in dict.fromkeys((title, title_head(title) or title)):
         words = re.split(r"[\s-]+", name.strip(" \"'?.!"))  # "Are Transformers Effective …?" named without its "?"
         if len(name.split()) < 2:
             continue
