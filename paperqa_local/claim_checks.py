@@ -150,13 +150,15 @@ def _opens_with(name: str, sentence: str) -> bool:
     return bool(re.match(r"\s*" + re.escape(name) + _SUBJECT_VERB, sentence))
 
 
-#: "Which one of A and B …", or two names offered with "or" ("Which is faster, LowFormer or InceptionNeXt?").
+#: "Which one of A and B …": options offered by name.
+_WHICH_ONE = re.compile(r"\bwhich (?:one|of)\b", re.IGNORECASE)
+#: Two names offered with "or" ("Which is faster, LowFormer or InceptionNeXt?").
 _OPTIONS = re.compile(r"([\w-]+)\s+or\s+(?:the\s+)?([\w-]+)")
 
 
 def picks_between(question: str) -> bool:
     """The question offers named options to pick from: "which one/of …", or "A or B" with both names."""
-    if re.search(r"\bwhich (?:one|of)\b", question, re.IGNORECASE):
+    if _WHICH_ONE.search(question):
         return True
     asked = set(question_names(question))
     return any(a in asked and b in asked for a, b in _OPTIONS.findall(question))
@@ -193,12 +195,10 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     return round(min(score, 1.0), 4)
 
 
-_CHOICE = re.compile(r"\bwhich (?:one|of)\b|\bor\b", re.IGNORECASE)
-
-
 def is_choice(question: str) -> bool:
-    """The question offers options to pick from ("Which one of A and B …?", "Is A or B faster?")."""
-    return bool(_CHOICE.search(question))
+    """The question offers options to pick from ("Which one of A and B …?", "Is A or B faster?"); looser than
+    ``picks_between`` (any "or"), which is what the support score was chosen with."""
+    return bool(_WHICH_ONE.search(question) or re.search(r"\bor\b", question, re.IGNORECASE))
 
 
 #: "A does X, while B does Y": two claims joined by a contrast, each of which must be stated by what is cited.
