@@ -4,7 +4,9 @@ A 1.5B model rewrites "How does it recover performance after the blocks are shar
 FoldGPT combine to compress LLMs?") as "How does it improve performance after sharing blocks?": the
 pronoun stays and the name the question is about is gone, so retrieval lands anywhere. Names are what
 retrieval and the answerability checks key on, so a rewrite that drops the names of the conversation's
-last question gets them back, in parentheses, unless the follow-up itself names something else.
+last question gets them back, in parentheses, unless the follow-up itself names something else. A name
+that only picks out a part of what was discussed ("What does *the Air variant* add?" after "What is
+Chain-of-Model learning?") names nothing else: the conversation's names still come back.
 """
 
 from __future__ import annotations
@@ -15,6 +17,13 @@ from collections.abc import Sequence
 from paperqa_local.answerability import mentions, question_names, word_forms
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
+#: "the Air variant", "the Base version": a name for a part of the thing the conversation is about.
+_PART_NOUN = (r"(?:variant|version|model|configuration|setting|size|stage|step|module|component|branch|head|block"
+              r"|layer|loss|mode)s?")
+
+
+def _part_of(name: str, question: str) -> bool:
+    return bool(re.search(rf"\bthe\s+{re.escape(name)}\s+{_PART_NOUN}\b", question, re.IGNORECASE))
 
 
 def _names(text: str) -> list[str]:
@@ -25,8 +34,8 @@ def _names(text: str) -> list[str]:
 
 def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
     """``rewritten`` with the last user turn's names it lacks appended, when ``question`` (the follow-up as the
-    user wrote it) names nothing of its own."""
-    if not turns or question_names(question):
+    user wrote it) names nothing of its own ("the Air variant" names a part of what was discussed, not its own)."""
+    if not turns or [n for n in question_names(question) if not _part_of(n, question)]:
         return rewritten
     pool = word_forms(rewritten)
     lost = [n for n in dict.fromkeys(_names(turns[-1][0])) if not mentions(n, pool)]

@@ -322,3 +322,18 @@ def test_a_refusal_is_rescued_with_the_number_of_the_named_paper_that_is_there()
                              "on MATH by 9% over the current best.")]
     rescued = _rescued_refusal(question, "SCoRe and Thought Rollback improve LLMs on MATH by 9% [1].", ctxs)
     assert not rescued.cannot_answer and "TR improves GPT-4 on MATH by 9%" in rescued.text
+
+
+def test_a_part_answered_with_its_number_is_not_quoted_again_for_the_lead_it_shares() -> None:
+    """"For DeepOrgan pancreas segmentation in CT, how many patients were evaluated and what Dice score …?": the
+    lead goes with both parts, so "82 patients were evaluated [1]" answers the first without repeating it; only
+    the Dice score, which the answer leaves out, is quoted."""
+    text = ("We evaluate DeepOrgan on CT images of 82 patients in 4-fold cross-validation. "
+            "DeepOrgan achieves a Dice Similarity Coefficient of 71.8% in testing.")
+    question = ("For the DeepOrgan pancreas segmentation in CT, how many patients were evaluated and what Dice score "
+                "was obtained at test time?")
+    answer = build_answer(question, "82 patients were evaluated in 4-fold cross-validation [1].",
+                          [context(1, "deeporgan", text)], embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert done.text == ("82 patients were evaluated in 4-fold cross-validation [1]. DeepOrgan achieves a Dice "
+                         "Similarity Coefficient of 71.8% in testing [1].")

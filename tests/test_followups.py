@@ -24,3 +24,12 @@ def test_a_good_rewrite_or_a_new_subject_is_left_alone() -> None:
         == "Which datasets was SkeletonX tested on?"
     assert carry_names("How fast is Whisper?", turns, "And how fast is Whisper?") == "How fast is Whisper?"
     assert carry_names("How fast is it?", [], "How fast is it?") == "How fast is it?"
+
+
+def test_a_name_for_a_part_of_the_discussed_method_keeps_the_conversation_names() -> None:
+    """"What does the Air variant add?" after "What is Chain-of-Model learning?": Air is a variant of CoM, so the
+    rewrite that lost Chain-of-Model gets it back; a follow-up naming another method does not."""
+    turns = [("What is Chain-of-Model learning?", "A paradigm in which each layer's hidden state is split into chains.")]
+    assert carry_names("What does the Air variant add to the model?", turns, "What does the Air variant add?") \
+        == "What does the Air variant add to the model? (Chain-of-Model)"
+    assert carry_names("What does LoRA add?", turns, "What does LoRA add?") == "What does LoRA add?"

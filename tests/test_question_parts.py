@@ -24,6 +24,24 @@ from paperqa_local.records import Chunk, Hit
       "Which two works speed up deep learning by targeting data movement reducing memory traffic at inference?"]),
     ("How many epochs? And which optimizer was used for pre-training?",
      ["How many epochs?", "which optimizer was used for pre-training?"]),
+    ("TiC and ConvShareViT both bring convolution into ViT self-attention; what module does TiC introduce and "
+     "what hardware does ConvShareViT target?",
+     ["what module does TiC introduce?", "what hardware does ConvShareViT target?"]),
+    ("Stable ResNet and the mean-field analysis of scaled deep ResNets both study very deep residual networks; "
+     "what problem does each address?",
+     ["what problem does Stable ResNet address?",
+      "what problem does the mean-field analysis of scaled deep ResNets address?"]),
+    ("How do CenterMask and MAYOR change the mask branch of Mask R-CNN-style instance segmentation?",
+     ["How does CenterMask change the mask branch of Mask R-CNN-style instance segmentation?",
+      "How does MAYOR change the mask branch of Mask R-CNN-style instance segmentation?"]),
+    ("For nucleus segmentation, what new loss function does CPP-Net introduce and on which public databases "
+     "is it evaluated?",
+     ["For nucleus segmentation, what new loss function does CPP-Net introduce?",
+      "For nucleus segmentation, on which public databases is it evaluated?"]),
+    ("What does SN-Netv2 change relative to the original SN-Net in how stitches are made and how they are "
+     "sampled?",
+     ["What does SN-Netv2 change relative to the original SN-Net in how stitches are made?",
+      "What does SN-Netv2 change relative to the original SN-Net in how they are sampled?"]),
 ])
 def test_parts_of_multi_part_questions(question: str, parts: list[str]) -> None:
     assert question_parts(question) == parts
@@ -34,6 +52,11 @@ def test_parts_of_multi_part_questions(question: str, parts: list[str]) -> None:
     "How do sparse string-matching retrieval and dense token-embedding retrieval compare in speed?",
     "What is the trade-off between accuracy and speed?",
     "Which page says 'we train for 16 epochs'?",
+    # one verb asks both things; comparing sides or what they share is one question
+    "What learning rate schedule and how many epochs were used to train ConvNeXt on ImageNet-22K?",
+    "How do Stitchable Neural Networks and Learngene Pool differ in how many pretrained models they store?",
+    "What do BERT and GPT-2 have in common?",
+    "How do dropout and weight decay work?",
 ])
 def test_one_part_questions_are_not_split(question: str) -> None:
     assert question_parts(question) == []
