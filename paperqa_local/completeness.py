@@ -229,7 +229,8 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
     if not _ASKS_NUMBER.search(part):
         return None
     given = result_numbers(question)
-    own = dict(part_words(question)).get(part, set()) if part != question else set()  # not the words parts share
+    # the words that set the part apart (not the lead all parts share); its own words when it has no others
+    own = (dict(part_words(question)).get(part) or content_words(part) - _ASKING) if part != question else set()
     for s in sentences:  # "two iterations" answers "how many iterations" too
         if s.supported and result_numbers(s.text, spelled=True) - given and _share(own, word_forms(s.text)) >= PART_COVERED:
             return None

@@ -18,8 +18,7 @@ from paperqa_local.answerability import mentions, question_names, word_forms
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
 #: "the Air variant", "the Base version": a name for a part of the thing the conversation is about.
-_PART_NOUN = (r"(?:variant|version|model|configuration|setting|size|stage|step|module|component|branch|head|block"
-              r"|layer|loss|mode)s?")
+_PART_NOUN = r"(?:variant|version|configuration|setting|size|mode)s?"  # not "the BERT model": that names BERT
 
 
 def _part_of(name: str, question: str) -> bool:

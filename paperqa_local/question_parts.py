@@ -43,28 +43,38 @@ def question_parts(question: str) -> list[str]:
     parts = [p for part in parts for p in _each_of(part, premise)]
     if len(parts) == 1:
         parts = _each_side(parts[0]) or parts
-    parts = [_as_question(p) for p in parts if len(p.split()) >= MIN_WORDS]
+    parts = [_as_question(p) for p in parts if len(p.split()) >= MIN_WORDS][:MAX_PARTS]
     return parts if len(parts) > 1 else []
 
 
+#: Parts one question may ask at most (each costs a retrieval).
+MAX_PARTS = 6
 #: Words a clause that asks something opens with (an instruction counts: "Compare …; which …?").
-_ASKING_OPENER = re.compile(rf"(?:{_WH}|can|could|was|were|has|have|did|should|will|would|compare|describe|explain|"
+_ASKING_OPENER = re.compile(r"(?:can|could|was|were|has|have|did|should|will|would|please|compare|describe|explain|"
                             r"list|name|give|summari[sz]e|tell|state|report)\b", re.IGNORECASE)
+_WH_WORD = re.compile(r"\b(?:what|which|how|when|where|who|whom|whose|why)\b", re.IGNORECASE)
 
 
 def _is_premise(clause: str, text: str) -> bool:
     """"TiC and ConvShareViT both bring convolution into ViT self-attention; what module …?": the first clause
-    states what the question takes as given (closed by ";" and opening with no asking word), so it is no part."""
-    return text[len(clause):].lstrip().startswith(";") and not _ASKING_OPENER.match(clause)
+    states what the question takes as given (it ends at ";", asks nothing: no question word anywhere, no asking
+    opener), so it is no part. "In BERT, what is masked; how …?" asks something and stays a part."""
+    closed = text.startswith(clause) and text[len(clause):].lstrip(" ,").startswith(";")
+    return closed and not _WH_WORD.search(clause) and not re.match(rf"(?:{_WH})\b", clause, re.IGNORECASE) \
+        and not _ASKING_OPENER.match(clause)
 
 
+_WH_AND = r"(?:what|which|how|when|where|who|why|on which|in which|at which|for which)"
 #: A wh-word opening a second question after a bare "and": "… introduce and what hardware does …".
-_AND_WH = re.compile(r"\s+and\s+(?=(?:what|which|how|when|where|who|why|on which|in which|at which|for which)\s+\w+\s+\w+)",
-                     re.IGNORECASE)
-#: A first question with a verb of its own ("… does TiC introduce", "… one removes …"); "What learning rate
-#: schedule and how many epochs were used …?" asks both things of one verb, so it stays whole.
-_VERB = re.compile(r"\b(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would|\w+ed)\b"
-                   r"|\b(?:one|it|that|which)\s+\w+s\b", re.IGNORECASE)
+_AND_WH = re.compile(rf"\s+and\s+(?={_WH_AND}\s+\w+\s+\w+)", re.IGNORECASE)
+_AUX = r"(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would)"
+#: A first question with a verb of its own ("… does TiC introduce", "… were evaluated", "… one removes …");
+#: "What learning rate schedule and how many epochs were used …?" asks both things of one verb, so it stays whole.
+_VERB = re.compile(rf"\b{_AUX}\b|\b(?:one|it)\s+\w+s\b", re.IGNORECASE)
+#: A second piece that is a question of its own ("how was it evaluated", "what dataset did it use"), not a
+#: clause continuing the first one's head ("how they are sampled").
+_OWN_QUESTION = re.compile(rf"^{_WH_AND}(?:\s+(?!(?:they|it|we|he|she|you|i|this|these|those)\b)[\w-]+){{0,2}}\s+{_AUX}\b",
+                           re.IGNORECASE)
 #: What leads the question before its first asking word ("For nucleus segmentation, ", "Among A and B, ").
 _LEAD = re.compile(r"^([^?;]{3,120}?,\s+)(?=(?:what|which|how|when|where|who|why|on|in|at|for|by)\b)", re.IGNORECASE)
 
@@ -72,48 +82,65 @@ _LEAD = re.compile(r"^([^?;]{3,120}?,\s+)(?=(?:what|which|how|when|where|who|why
 def _and_asks(clause: str) -> list[str]:
     """"… what module does TiC introduce and what hardware does ConvShareViT target" -> both questions;
     "… in how stitches are made and how they are sampled" -> "… in how stitches are made", "… in how they are
-    sampled"; the lead ("For nucleus segmentation, ") goes with each."""
-    match = _AND_WH.search(clause)
-    if not match or not _VERB.search(clause[: match.start()]):
-        return [clause]
-    first, second = clause[: match.start()], clause[match.end():]
-    wh = second.split()[0].lower()
-    lead = _LEAD.match(first)
-    head = lead.group(1) if lead else ""
-    earlier = first.lower().rfind(f" {wh} ", len(head))
-    if earlier > 0:  # the same asking word inside the first clause: the second repeats its head
-        head = first[: earlier + 1]
-    return [first] + _and_asks(head + second)
+    sampled"; the lead ("For nucleus segmentation, ") goes with each. A piece too short to ask anything
+    ("which metrics") keeps the clause whole."""
+    pieces: list[str] = []
+    rest = clause
+    while len(pieces) < MAX_PARTS and (match := _AND_WH.search(rest)) and _VERB.search(rest[: match.start()]):
+        first, second = rest[: match.start()], rest[match.end():]
+        lead = _LEAD.match(first)
+        head = lead.group(1) if lead and not _WH_WORD.match(lead.group(1)) else ""
+        wh = second.split()[0].lower()
+        earlier = first.lower().rfind(f" {wh} ", len(head))
+        if earlier > 0 and not _OWN_QUESTION.match(second):  # "… in how X and how Y": Y repeats the head
+            head = first[: earlier + 1]
+        pieces.append(first)
+        rest = head + second
+    pieces.append(rest)
+    return pieces if all(len(p.split()) >= MIN_WORDS for p in pieces) else [clause]
 
 
 #: "… A and B both/each …": the two things a premise says something about.
-_PAIR = re.compile(r"^(?:both\s+)?(.+?)\s+and\s+(.+?)\s+(?:both|each|all|are|were|have|do)\b", re.IGNORECASE)
-_EACH = re.compile(r"\beach(?:\s+(?:one|of them|of the two))?\b", re.IGNORECASE)
+_PAIR = re.compile(r"^(?:both\s+)?([^,]+?)\s+and\s+([^,]+?)\s+(?:both|each|all|are|were|have|do)\b", re.IGNORECASE)
+#: "each" standing for the premise's sides: "what problem does each address?", "each of them", not "each layer".
+_EACH = re.compile(rf"\b({_AUX})\s+each\b(?:\s+(?:one|of them|of the two)\b|(?=\s*\?|\s+\S+\s*(?:\?|$)|\s+\S+\s+"
+                   r"(?:in|on|for|to|with|from|by|at|as|about|a|an|the|its|their)\b))|\beach\s+(?:one|of them|of the two)\b",
+                   re.IGNORECASE)
+
+
+def _each_in(part: str) -> re.Match[str] | None:
+    """The "each" of ``part`` that stands for the sides: the subject after a verb ("what problem does each
+    address?", "what does each use for …") or "each one" / "each of them"; not "each layer" ("what does each
+    layer change?" asks about layers)."""
+    return _EACH.search(part)
 
 
 def _each_of(part: str, premise: str) -> list[str]:
     """"what problem does each address?" after "A and B both study …" -> one part about A, one about B."""
-    pair = _PAIR.match(premise) if premise and _EACH.search(part) else None
-    if not pair:
+    each = _each_in(part) if premise else None
+    pair = _PAIR.match(premise[:300]) if each else None
+    if not each or not pair or any(re.search(r"\band\b|\bthat\b", side) for side in pair.groups()):
         return [part]
-    return [_EACH.sub(side.strip(" ,"), part, count=1) for side in pair.groups()]
+    verb = f"{each.group(1)} " if each.group(1) else ""
+    return [f"{part[: each.start()]}{verb}{side.strip(' ,')}{part[each.end():]}" for side in pair.groups()]
 
 
 #: "How do A and B change …?" with named sides; comparing verbs ask one thing about both, so they stay whole.
 _SIDES = re.compile(r"^(how|why|where|when|what)\s+(do|did)\s+((?:[\w.+*'-]+\s+){0,3}?[\w.+*'-]+)\s+and\s+"
-                    r"((?:[\w.+*'-]+\s+){0,3}?[\w.+*'-]+)\s+((?-i:[a-z]+))\b(.*)$", re.IGNORECASE)
+                    r"((?:[\w.+*'-]+\s+){0,3}?[\w.+*'-]+)\s+((?-i:(?!and\b|or\b)[a-z]+))\b(.*)$", re.IGNORECASE)
 _COMPARING = {"compare", "differ", "relate", "contrast", "compete", "interact", "agree", "disagree", "both", "each",
-              "together", "jointly", "overlap", "vary", "trade"}
-
+              "together", "jointly", "overlap", "vary", "trade", "share", "diverge", "stack", "combine", "match"}
 #: "… have in common", "… differ from each other": one thing asked of both sides.
-_TOGETHER = re.compile(r"\b(?:in common|each other|one another|together|between|jointly|apart|same|differen)", re.I)
+_TOGETHER = re.compile(r"\b(?:in common|each other|one another|together|between|jointly|apart|same|differen)",
+                       re.IGNORECASE)
 
 
 def _each_side(text: str) -> list[str]:
     """"How do CenterMask and MAYOR change the mask branch …?" -> "How does CenterMask change …?", "How does MAYOR
-    change …?": each named side gets its passages and its answer. Sides must be names (a capital or a digit)."""
+    change …?": each named side gets its passages and its answer. Each side must be a name: every word of it
+    (but "the", "of", "a") has a capital or a digit."""
     match = _SIDES.match(text)
-    if not match or match.group(5).lower() in _COMPARING or _TOGETHER.search(match.group(6)):
+    if not match or match.group(5) in _COMPARING or _TOGETHER.search(match.group(6)):
         return []
     wh, aux, a, b, verb, rest = match.groups()
     if not all(_named(side) for side in (a, b)):
@@ -123,7 +150,8 @@ def _each_side(text: str) -> list[str]:
 
 
 def _named(side: str) -> bool:
-    return all(re.search(r"[A-Z0-9]", word) for word in side.split() if word.lower() not in {"the", "of", "a"})
+    words = [w for w in side.split() if w.lower() not in {"the", "of", "a", "an"}]
+    return bool(words) and all(re.search(r"[A-Z0-9]", word) for word in words) and "and" not in side.split()
 
 
 def _one_and_one(clause: str) -> list[str]:

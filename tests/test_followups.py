@@ -33,3 +33,5 @@ def test_a_name_for_a_part_of_the_discussed_method_keeps_the_conversation_names(
     assert carry_names("What does the Air variant add to the model?", turns, "What does the Air variant add?") \
         == "What does the Air variant add to the model? (Chain-of-Model)"
     assert carry_names("What does LoRA add?", turns, "What does LoRA add?") == "What does LoRA add?"
+    assert carry_names("What does the BERT model add?", turns, "What does the BERT model add?") \
+        == "What does the BERT model add?"

@@ -57,6 +57,13 @@ def test_parts_of_multi_part_questions(question: str, parts: list[str]) -> None:
     "How do Stitchable Neural Networks and Learngene Pool differ in how many pretrained models they store?",
     "What do BERT and GPT-2 have in common?",
     "How do dropout and weight decay work?",
+    "Which pretrained models and what datasets were used?",
+    "How do BERT and the proposed method perform?",
+    "How do BERT and GPT and T5 handle tokens?",
+    "What do BERT and GPT-2 share?",
+    # "each" before a noun asks about that noun; a side that is not a plain name is no side
+    "LoRA and QLoRA are both adapters; what does each layer change?",
+    "Note that BERT and GPT both use transformers; what does each optimise?",
 ])
 def test_one_part_questions_are_not_split(question: str) -> None:
     assert question_parts(question) == []
@@ -72,3 +79,22 @@ def test_interleave_takes_each_ranking_in_turn_without_repeats() -> None:
     part2 = [_hit("c1"), _hit("b1")]
     assert [h.chunk.id for h in interleave([whole, part1, part2], 5)] == ["a1", "c1", "a2", "a3", "b1"]
     assert [h.chunk.id for h in interleave([whole, part1, part2], 2)] == ["a1", "c1"]
+
+
+@pytest.mark.parametrize("question, parts", [
+    # a clause that asks something is a part even before ";"
+    ("In BERT, what is masked; how is it predicted?", ["In BERT, what is masked?", "how is it predicted?"]),
+    # a second question of its own does not repeat the first one's head
+    ("What did the authors find about how attention works and how was it evaluated?",
+     ["What did the authors find about how attention works?", "how was it evaluated?"]),
+    # a piece too short to ask anything keeps its clause whole
+    ("What are the results and which metrics and what baselines were used?",
+     ["What are the results?", "which metrics and what baselines were used?"]),
+])
+def test_parts_keep_what_each_asks(question: str, parts: list[str]) -> None:
+    assert question_parts(question) == parts
+
+
+def test_a_very_long_question_gets_a_bounded_number_of_parts() -> None:
+    parts = question_parts("What is A " + "and what is B " * 2000 + "?")
+    assert 1 < len(parts) <= 6
