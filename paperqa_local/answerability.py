@@ -117,7 +117,10 @@ def names_paper(question: str, title: str) -> bool:
     "'Prefix Conditioning Unifies Language and Label Supervision'"): two words at least, and as written
     (case included) when under four words, so "two at once" in a sentence is not the paper "Two at Once".
     Hyphens and spaces between the title's words are one ("single-layer single-gradient" names "Single Layer
-    Single Gradient …"; "retrieval based" names "Retrieval-Based …")."""
+    Single Gradient …"; "retrieval based" names "Retrieval-Based …"). A name spelling the title's words
+    ("SN-Net": Stitchable Neural Networks) names it too."""
+    if any(abbreviates(name, title) for name in question_names(question)):
+        return True
     for name in dict.fromkeys((title, title_head(title) or title)):
         words = re.split(r"[\s-]+", name.strip(" \"'?.!"))  # "Are Transformers Effective …?" named without its "?"
         if len(name.split()) < 2:
@@ -126,6 +129,31 @@ def names_paper(question: str, title: str) -> bool:
         if re.search(pattern, question, 0 if len(name.split()) < 4 else re.IGNORECASE):
             return True
     return False
+
+
+#: Title words an abbreviation skips ("Learning *to* Prompt *for* …").
+_SMALL = frozenset("a an and as at by for from in into of on or the to via with without is are".split())
+
+
+def abbreviates(name: str, title: str) -> bool:
+    """``name`` spells the words of ``title`` (or of its part before a colon), three at least, in order: each
+    capital run gives one word's initial per letter, a capitalised piece starts a word ("SN-Net": Stitchable,
+    Neural, Networks). "SN-Netv2" spells no title of three words ("Netv2" starts none)."""
+    words = [w for w in re.split(r"[\s-]+", title_head(title) or title) if w and w.lower() not in _SMALL]
+    if len(words) < 3 or not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", name):
+        return False
+    at = 0
+    for piece in re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]+|[a-z]+", name):
+        if piece.isupper():
+            for letter in piece:
+                if at >= len(words) or words[at][0].upper() != letter:
+                    return False
+                at += 1
+        else:
+            if at >= len(words) or not words[at].lower().startswith(piece.lower()):
+                return False
+            at += 1
+    return at == len(words)
 
 
 def word_forms(text: str) -> set[str]:

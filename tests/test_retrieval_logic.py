@@ -79,3 +79,21 @@ def test_names_paper_needs_two_words_and_the_case_of_a_short_title() -> None:
     assert names_paper("Is Retrieval Based Speculative Decoding faster?", "Retrieval-Based Speculative Decoding")
     assert names_paper("Do Are Transformers Effective for Time Series Forecasting and DLinear agree?",
                        "Are Transformers Effective for Time Series Forecasting?")
+
+
+def test_a_name_spelling_the_title_names_the_paper() -> None:
+    """"the original SN-Net" is Stitchable Neural Networks; its successor SN-Netv2 is not, and neither is a name
+    that spells only some of a title's words."""
+    assert names_paper("What does SN-Netv2 change relative to the original SN-Net?", "Stitchable Neural Networks")
+    assert not names_paper("What does SN-Netv2 change?", "Stitchable Neural Networks")
+    assert not names_paper("What does SNN reach?", "Stitchable Neural Networks for Image Classification")
+    assert not names_paper("What does CNN reach?", "Convolutional Networks")  # two words: too short to spell
+
+
+def test_evidence_keeps_the_paper_a_question_names_by_its_abbreviation() -> None:
+    question = "What does SN-Netv2 change relative to the original SN-Net in how stitches are made?"
+    v2 = hit("v2", "SN-Netv2 proposes a two-way stitching scheme to enlarge the stitching space.")
+    original = Hit(chunk=chunk("sn", "We split the anchors across blocks and stitch them with simple stitching layers.",
+                               title="Stitchable Neural Networks"), score=0.4)
+    ev = select_evidence(question, [v2, original], embed, embed([question])[0], _tokens, budget=200)
+    assert [c.chunk.paper_id for c in ev.contexts] == ["v2", "sn"]
