@@ -8,6 +8,8 @@
   misattributed sentence that one passage clearly supports gets that passage's marker.
 - A hedge ("… is not specified in the passages") is a gap, never a supported claim: an answer
   of hedges only is "not answered"; one with claims keeps its hedges as plain, uncited gaps.
+- A sentence that only points at passages ("This is described in [1].") gives its markers to the
+  sentence before it and is dropped: it states nothing.
 - A sentence that opened with a marker keeps a subject: the marker moves to its end and the
   cited paper's short name takes its place.
 - The cannot-answer sentinel, or an answer none of whose sentences is supported, becomes the
@@ -84,7 +86,8 @@ def build_answer(
     by_number = {c.number: c for c in contexts}
     text, _ = parse_markers(raw, set(by_number))
     text = drop_locations(text, contexts)
-    sentences = [keep_subject(s, by_number) for s in split_sentences(text) if LOOSE_MARKER.sub("", s).strip(" .")]
+    sentences = fold_pointers([keep_subject(s, by_number) for s in split_sentences(text)
+                               if LOOSE_MARKER.sub("", s).strip(" .")])
     if not sentences:
         return not_answered(question, contexts, **fields)
 
@@ -191,6 +194,32 @@ def _best_citation(by_number: dict[int, Context], check: Callable[[list[int]], t
              if by_number[a].chunk.paper_id != by_number[b].chunk.paper_id]
     passing = [p for p in pairs if p[1][0] >= threshold and not p[1][1]]
     return max([p for p in passing if joins(p[0])], key=rank, default=best)
+
+
+#: A sentence that only points at passages ("This is described in [1].", "See [2]."): no claim of its own.
+_POINTER = re.compile(
+    r"(?:(?:this|these|that|it|all of this|the above)(?:\s+\w+)?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
+    r"(?:described|shown|stated|reported|mentioned|discussed|explained|detailed|presented)\s+(?:in|by)"
+    r"|see|source:?|sources:?|references?:?)\s*(?:(?:the\s+)?passages?\s*)?[\[\]\d,\s]*(?:and\s*\[\d+\])?\s*\.?",
+    re.IGNORECASE)
+
+
+def fold_pointers(sentences: list[str]) -> list[str]:
+    """A sentence that only points at passages ("… an interpolation technique. This is described in [1].") gives
+    its markers to the sentence before it and goes: the claim is cited, the answer holds no empty sentence."""
+    out: list[str] = []
+    for sentence in sentences:
+        markers = [int(n) for n in MARKER.findall(sentence)]
+        if out and markers and _POINTER.fullmatch(sentence.strip()):
+            prev = out[-1]
+            have = [int(n) for n in MARKER.findall(prev)]
+            for n in (n for n in dict.fromkeys(markers) if n not in have):
+                prev = _add_marker(prev, n) if have else _with_marker(prev, n)
+                have.append(n)
+            out[-1] = prev
+            continue
+        out.append(sentence)
+    return out
 
 
 def drop_locations(text: str, contexts: list[Context]) -> str:

@@ -187,3 +187,13 @@ def test_a_digit_the_passage_spells_out_is_found_in_it() -> None:
     answer = build_answer(question, "OptFS was evaluated on 3 datasets, while FCN was evaluated on 6 datasets [1][2].",
                           [optfs, fcn], embed, 0.45)
     assert answer.sentences[0].supported and answer.sentences[0].citations == [1, 2]
+
+
+def test_a_sentence_that_only_points_at_a_passage_gives_its_marker_to_the_claim_before_it() -> None:
+    """"… 20 minutes. This is described in [1]." reads as one cited claim; "See [1]." is no sentence of its own."""
+    for pointer in ("This is described in [1].", "This approach is described in [1].", "See [1]."):
+        raw = f"FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single machine. {pointer}"
+        answer = build_answer("q", raw, CTX, embed, support_threshold=0.45)
+        assert answer.text == ("FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single "
+                               "machine [1].")
+        assert answer.citations == [1] and answer.unsupported == []
