@@ -86,8 +86,8 @@ def build_answer(
     by_number = {c.number: c for c in contexts}
     text, _ = parse_markers(raw, set(by_number))
     text = drop_locations(text, contexts)
-    sentences = fold_pointers([keep_subject(s, by_number) for s in split_sentences(text)
-                               if LOOSE_MARKER.sub("", s).strip(" .")])
+    sentences = [keep_subject(s, by_number) for s in fold_pointers(split_sentences(text))
+                 if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)
 
@@ -198,28 +198,39 @@ def _best_citation(by_number: dict[int, Context], check: Callable[[list[int]], t
 
 #: A sentence that only points at passages ("This is described in [1].", "See [2]."): no claim of its own.
 _POINTER = re.compile(
-    r"(?:(?:this|these|that|it|all of this|the above)(?:\s+\w+)?\s+(?:is|are|was|were|can be)\s+(?:\w+\s+)?"
-    r"(?:described|shown|stated|reported|mentioned|discussed|explained|detailed|presented)\s+(?:in|by)"
-    r"|see|source:?|sources:?|references?:?)\s*(?:(?:the\s+)?passages?\s*)?[\[\]\d,\s]*(?:and\s*\[\d+\])?\s*\.?",
+    r"(?:(?:this|these|that|it|all of this|the above)(?:\s+(?!not\b|never\b|no\b)\w+)?\s+(?:is|are|was|were|can be)\s+"
+    r"(?:(?!not\b|never\b|no\b)\w+\s+)?(?:described|shown|stated|reported|mentioned|discussed|explained|detailed|presented)"
+    r"\s+(?:in|by)|see|source:?|sources:?|references?:?)\s*(?:(?:the\s+)?passages?\s*)?"
+    r"(?:\[\d+\](?:\s*,?\s*(?:and\s+)?)?)+\s*\.?",
     re.IGNORECASE)
 
 
 def fold_pointers(sentences: list[str]) -> list[str]:
     """A sentence that only points at passages ("… an interpolation technique. This is described in [1].") gives
-    its markers to the sentence before it and goes: the claim is cited, the answer holds no empty sentence."""
+    its markers to the sentence before it (the one after it when it comes first) and goes: the claim is cited,
+    the answer holds no empty sentence. "This is not mentioned in [2]" is no pointer: it says something."""
     out: list[str] = []
+    pending: list[int] = []
     for sentence in sentences:
         markers = [int(n) for n in MARKER.findall(sentence)]
-        if out and markers and _POINTER.fullmatch(sentence.strip()):
-            prev = out[-1]
-            have = [int(n) for n in MARKER.findall(prev)]
-            for n in (n for n in dict.fromkeys(markers) if n not in have):
-                prev = _add_marker(prev, n) if have else _with_marker(prev, n)
-                have.append(n)
-            out[-1] = prev
+        if markers and _POINTER.fullmatch(sentence.strip()):
+            if out:
+                out[-1] = _cite(out[-1], markers)
+            else:
+                pending += markers
             continue
-        out.append(sentence)
-    return out
+        out.append(_cite(sentence, pending) if pending else sentence)
+        pending = []
+    return out if out or not pending else sentences
+
+
+def _cite(sentence: str, numbers: list[int]) -> str:
+    """``sentence`` with ``numbers`` among its markers (the ones it lacks added at its end)."""
+    have = [int(n) for n in MARKER.findall(sentence)]
+    for n in (n for n in dict.fromkeys(numbers) if n not in have):
+        sentence = _add_marker(sentence, n) if have else _with_marker(sentence, n)
+        have.append(n)
+    return sentence
 
 
 def drop_locations(text: str, contexts: list[Context]) -> str:

@@ -136,17 +136,19 @@ _SMALL = frozenset("a an and as at by for from in into of on or the to via with 
 
 
 def abbreviates(name: str, title: str) -> bool:
-    """``name`` spells the words of ``title`` (or of its part before a colon), three at least, in order: each
-    capital run gives one word's initial per letter, a capitalised piece starts a word ("SN-Net": Stitchable,
-    Neural, Networks). "SN-Netv2" spells no title of three words ("Netv2" starts none)."""
-    words = [w for w in re.split(r"[\s-]+", title_head(title) or title) if w and w.lower() not in _SMALL]
-    if len(words) < 3 or not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", name):
+    """``name`` spells the words of ``title``, three at least, each capitalised, in order: each capital run gives
+    one word's initial per letter, a capitalised piece starts a word ("SN-Net": Stitchable, Neural, Networks).
+    "SN-Netv2" spells no title ("Netv2" starts no word); a review's title ("Large Language Models: A Survey")
+    is not spelled by "LLM", nor is a title in sentence case ("Chronic kidney disease") by "CKD"."""
+    words = [w.strip("\"'()[]{}“”‘’:,.?!") for w in re.split(r"[\s-]+", title)]
+    words = [w for w in words if w and w.lower() not in _SMALL]
+    if len(words) < 3 or not all(w[0].isupper() for w in words) or not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", name):
         return False
     at = 0
     for piece in re.findall(r"[A-Z]+(?![a-z])|[A-Z][a-z]+|[a-z]+", name):
         if piece.isupper():
             for letter in piece:
-                if at >= len(words) or words[at][0].upper() != letter:
+                if at >= len(words) or words[at][0] != letter:
                     return False
                 at += 1
         else:

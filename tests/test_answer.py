@@ -197,3 +197,15 @@ def test_a_sentence_that_only_points_at_a_passage_gives_its_marker_to_the_claim_
         assert answer.text == ("FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single "
                                "machine [1].")
         assert answer.citations == [1] and answer.unsupported == []
+
+
+def test_a_sentence_that_says_something_about_a_passage_is_no_pointer() -> None:
+    """"This is not mentioned in [2]." and "This was first reported in 2019 [2]." state something: they stay
+    sentences of their own (checked, and flagged when unsupported); several markers or a pointer first fold too."""
+    claim = "FFCV trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes on a single machine"
+    for other in ("This is not mentioned in [2].", "This was first reported in 2019 [2]."):
+        answer = build_answer("q", f"{claim} [1]. {other}", CTX, embed, support_threshold=0.45)
+        assert len(answer.sentences) == 2 and answer.sentences[0].citations == [1]
+    assert build_answer("q", f"See [1]. {claim}.", CTX, embed, 0.45).text == f"{claim} [1]."
+    assert build_answer("q", f"{claim}. This is described in [1][2].", CTX, embed, 0.45).sentences[0].text.startswith(
+        claim)

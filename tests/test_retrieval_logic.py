@@ -88,6 +88,10 @@ def test_a_name_spelling_the_title_names_the_paper() -> None:
     assert not names_paper("What does SN-Netv2 change?", "Stitchable Neural Networks")
     assert not names_paper("What does SNN reach?", "Stitchable Neural Networks for Image Classification")
     assert not names_paper("What does CNN reach?", "Convolutional Networks")  # two words: too short to spell
+    # a review's or a sentence-case title is no paper an acronym names
+    assert not names_paper("Which LLM is best at code?", "Large Language Models: A Survey")
+    assert not names_paper("Does dapagliflozin slow CKD progression?", "Chronic kidney disease")
+    assert names_paper("What did the original GAN minimise?", "Generative Adversarial Nets")
 
 
 def test_evidence_keeps_the_paper_a_question_names_by_its_abbreviation() -> None:
