@@ -102,22 +102,16 @@ def _and_asks(clause: str) -> list[str]:
 
 #: "… A and B both/each …": the two things a premise says something about.
 _PAIR = re.compile(r"^(?:both\s+)?([^,]+?)\s+and\s+([^,]+?)\s+(?:both|each|all|are|were|have|do)\b", re.IGNORECASE)
-#: "each" standing for the premise's sides: "what problem does each address?", "each of them", not "each layer".
+#: "each" standing for the premise's sides: the subject after a verb ("what problem does each address?", "what does
+#: each use for …") or "each one" / "each of them"; not "each layer" ("what does each layer change?" asks about layers).
 _EACH = re.compile(rf"\b({_AUX})\s+each\b(?:\s+(?:one|of them|of the two)\b|(?=\s*\?|\s+\S+\s*(?:\?|$)|\s+\S+\s+"
                    r"(?:in|on|for|to|with|from|by|at|as|about|a|an|the|its|their)\b))|\beach\s+(?:one|of them|of the two)\b",
                    re.IGNORECASE)
 
 
-def _each_in(part: str) -> re.Match[str] | None:
-    """The "each" of ``part`` that stands for the sides: the subject after a verb ("what problem does each
-    address?", "what does each use for …") or "each one" / "each of them"; not "each layer" ("what does each
-    layer change?" asks about layers)."""
-    return _EACH.search(part)
-
-
 def _each_of(part: str, premise: str) -> list[str]:
     """"what problem does each address?" after "A and B both study …" -> one part about A, one about B."""
-    each = _each_in(part) if premise else None
+    each = _EACH.search(part) if premise else None
     pair = _PAIR.match(premise[:300]) if each else None
     if not each or not pair or any(re.search(r"\band\b|\bthat\b", side) for side in pair.groups()):
         return [part]
@@ -138,7 +132,7 @@ _TOGETHER = re.compile(r"\b(?:in common|each other|one another|together|between|
 def _each_side(text: str) -> list[str]:
     """"How do CenterMask and MAYOR change the mask branch …?" -> "How does CenterMask change …?", "How does MAYOR
     change …?": each named side gets its passages and its answer. Each side must be a name: every word of it
-    (but "the", "of", "a") has a capital or a digit."""
+    (but "the", "of", "a", "an") has a capital or a digit, and no side holds another "and"."""
     match = _SIDES.match(text)
     if not match or match.group(5) in _COMPARING or _TOGETHER.search(match.group(6)):
         return []
