@@ -131,17 +131,13 @@ def names_paper(question: str, title: str) -> bool:
     return False
 
 
-#: Title words an abbreviation skips ("Learning *to* Prompt *for* …").
-_SMALL = frozenset("a an and as at by for from in into of on or the to via with without is are".split())
-
-
 def abbreviates(name: str, title: str) -> bool:
     """``name`` spells the words of ``title``, three at least, each capitalised, in order: each capital run gives
     one word's initial per letter, a capitalised piece starts a word ("SN-Net": Stitchable, Neural, Networks).
     "SN-Netv2" spells no title ("Netv2" starts no word); a review's title ("Large Language Models: A Survey")
     is not spelled by "LLM", nor is a title in sentence case ("Chronic kidney disease") by "CKD"."""
     words = [w.strip("\"'()[]{}“”‘’:,.?!") for w in re.split(r"[\s-]+", title)]
-    words = [w for w in words if w and w.lower() not in _SMALL]
+    words = [w for w in words if w and w.lower() not in STOPWORDS]  # "Learning *to* Prompt *for* …"
     if len(words) < 3 or not all(w[0].isupper() for w in words) or not re.fullmatch(r"[A-Za-z]+(?:-[A-Za-z]+)*", name):
         return False
     at = 0

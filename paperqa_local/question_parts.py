@@ -20,7 +20,10 @@ from collections.abc import Sequence
 
 from paperqa_local.records import Hit
 
-_WH = r"(?:what|which|how|when|where|who|whom|whose|why|after|on which|in which|at which|for which|does|do|is|are)"
+#: The words that ask: a question word, "on which" …; clauses may also open with "after" or an auxiliary.
+_ASK = r"(?:what|which|how|when|where|who|whom|whose|why)"
+_WH_AND = rf"(?:{_ASK}|on which|in which|at which|for which)"
+_WH = rf"(?:{_WH_AND}|after|does|do|is|are)"
 #: ", and what …" / "; how …" / "? Which …": a new clause that asks something else
 _CLAUSE = re.compile(rf"(?:,\s*(?:and|but)\s+|;\s*(?:and\s+)?|\?\s+(?:and\s+)?)(?={_WH}\b)", re.IGNORECASE)
 #: "…, one with A and one with B": the two things the head asks about
@@ -50,9 +53,9 @@ def question_parts(question: str) -> list[str]:
 #: Parts one question may ask at most (each costs a retrieval).
 MAX_PARTS = 6
 #: Words a clause that asks something opens with (an instruction counts: "Compare …; which …?").
-_ASKING_OPENER = re.compile(r"(?:can|could|was|were|has|have|did|should|will|would|please|compare|describe|explain|"
+_ASKING_OPENER = re.compile(r"(?:does|do|is|are|can|could|was|were|has|have|did|should|will|would|please|compare|describe|explain|"
                             r"list|name|give|summari[sz]e|tell|state|report)\b", re.IGNORECASE)
-_WH_WORD = re.compile(r"\b(?:what|which|how|when|where|who|whom|whose|why)\b", re.IGNORECASE)
+_WH_WORD = re.compile(rf"\b{_ASK}\b", re.IGNORECASE)
 
 
 def _is_premise(clause: str, text: str) -> bool:
@@ -60,11 +63,9 @@ def _is_premise(clause: str, text: str) -> bool:
     states what the question takes as given (it ends at ";", asks nothing: no question word anywhere, no asking
     opener), so it is no part. "In BERT, what is masked; how …?" asks something and stays a part."""
     closed = text.startswith(clause) and text[len(clause):].lstrip(" ,").startswith(";")
-    return closed and not _WH_WORD.search(clause) and not re.match(rf"(?:{_WH})\b", clause, re.IGNORECASE) \
-        and not _ASKING_OPENER.match(clause)
+    return closed and not _WH_WORD.search(clause) and not _ASKING_OPENER.match(clause)
 
 
-_WH_AND = r"(?:what|which|how|when|where|who|why|on which|in which|at which|for which)"
 #: A wh-word opening a second question after a bare "and": "… introduce and what hardware does …".
 _AND_WH = re.compile(rf"\s+and\s+(?={_WH_AND}\s+\w+\s+\w+)", re.IGNORECASE)
 _AUX = r"(?:does|do|did|is|are|was|were|has|have|had|can|could|will|would)"
@@ -76,7 +77,7 @@ _VERB = re.compile(rf"\b{_AUX}\b|\b(?:one|it)\s+\w+s\b", re.IGNORECASE)
 _OWN_QUESTION = re.compile(rf"^{_WH_AND}(?:\s+(?!(?:they|it|we|he|she|you|i|this|these|those)\b)[\w-]+){{0,2}}\s+{_AUX}\b",
                            re.IGNORECASE)
 #: What leads the question before its first asking word ("For nucleus segmentation, ", "Among A and B, ").
-_LEAD = re.compile(r"^([^?;]{3,120}?,\s+)(?=(?:what|which|how|when|where|who|why|on|in|at|for|by)\b)", re.IGNORECASE)
+_LEAD = re.compile(rf"^([^?;]{{3,120}}?,\s+)(?=(?:{_ASK}|on|in|at|for|by)\b)", re.IGNORECASE)
 
 
 def _and_asks(clause: str) -> list[str]:
