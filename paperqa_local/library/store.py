@@ -105,7 +105,8 @@ class VectorStore:
         """Get or create the collection, tagged with this library's id.
 
         A server collection filled by another library home is refused: its manifest lives
-        elsewhere, and reconciling against ours would delete its vectors.
+        elsewhere, and reconciling against ours would delete its vectors. Its HNSW ``ef_search`` follows
+        ``settings.search_ef``, on an existing collection too (it only changes how wide a search looks).
         """
         from chromadb.errors import NotFoundError
 
@@ -116,7 +117,8 @@ class VectorStore:
                 collection = self.client.get_collection(self.name, embedding_function=None)
             except NotFoundError:
                 return self.client.create_collection(
-                    self.name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}, metadata=meta)
+                    self.name, embedding_function=None, metadata=meta,
+                    configuration={"hnsw": {"space": "cosine", "ef_search": settings.search_ef}})
             owner = (collection.metadata or {}).get("library_id")
             if owner != library_id:
                 if settings.chroma_url and owner and collection.count():
@@ -125,6 +127,8 @@ class VectorStore:
                         f" (id {owner}); use that home, or another server"
                     )
                 collection.modify(metadata={**(collection.metadata or {}), **meta})
+            if ((collection.configuration or {}).get("hnsw") or {}).get("ef_search") != settings.search_ef:
+                collection.modify(configuration={"hnsw": {"ef_search": settings.search_ef}})  # a search-time knob
             return collection
         except LibraryError:
             raise
