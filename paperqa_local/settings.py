@@ -87,7 +87,8 @@ class Settings(BaseModel):
     # --- retrieval -------------------------------------------------------
     k: int = Field(6, ge=1, le=100, description="Passages given to the model", json_schema_extra=_slider(1, 20, 1))
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion")
-    search_ef: int = Field(400, ge=10, le=10000, description="Chroma HNSW ef_search: how wide a vector search looks. Chroma's default (100) misses a near neighbour now and then, differently after each load, so the same question got different passages from one process to the next; 400 finds the exact nearest candidates on the bundled corpus")
+    search_ef: int = Field(400, ge=10, le=10000, description="How wide a vector search looks (Chroma's HNSW ef_search; "
+                           "its default, 100, missed near neighbours, differently after each load)")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode")
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted", description="How dense and BM25 rankings are fused: weighted min-max scores or reciprocal ranks")
