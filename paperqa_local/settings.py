@@ -87,8 +87,10 @@ class Settings(BaseModel):
     # --- retrieval -------------------------------------------------------
     k: int = Field(6, ge=1, le=100, description="Passages given to the model", json_schema_extra=_slider(1, 20, 1))
     candidates: int = Field(50, ge=1, le=1000, description="Candidates fetched from each retriever before fusion")
-    search_ef: int = Field(400, ge=10, le=10000, description="How wide a vector search looks (Chroma's HNSW ef_search; "
-                           "its default, 100, missed near neighbours, differently after each load)")
+    search_ef: int = Field(400, ge=10, le=10000, json_schema_extra=_REOPEN,
+                           description="How wide a vector search looks (Chroma's HNSW ef_search; its default, 100, "
+                           "missed near neighbours, differently after each load). Stored on the collection; Chroma "
+                           "applies it when it next loads the index (a running server: after a restart)")
     retrieval_mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Retrieval mode")
     fusion: Literal["rrf", "weighted"] = Field(
         "weighted", description="How dense and BM25 rankings are fused: weighted min-max scores or reciprocal ranks")

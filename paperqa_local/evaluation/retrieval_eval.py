@@ -182,7 +182,7 @@ def run_retrieval_sweep(
             fields = {k: v for k, v in full.model_dump().items() if k not in ("home", "models_dir", "chroma_url")}
             slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in vname)
             log.info("variant %s: %s", vname, overrides)
-            cache = shared.setdefault(f"{full.collection_name}|{full.candidates}", {})
+            cache = shared.setdefault(f"{full.collection_name}|{full.candidates}|{full.search_ef}", {})
             result = run_retrieval_eval(beir_dir, settings=full, overrides=fields, qa=qa, out=out_dir / slug,
                                         name=vname, candidates=cache, **kwargs)
             result["overrides"] = overrides

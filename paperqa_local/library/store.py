@@ -8,6 +8,7 @@ its paper id (so a paper's vectors can be deleted in one call) and its citation 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from paperqa_local.records import Chunk
 
 if TYPE_CHECKING:
     from paperqa_local.settings import Settings
+
+log = logging.getLogger(__name__)
 
 PAGE = 5000  # ids per Chroma page when listing the collection
 DELETE_PAPERS = 500  # paper ids per delete-by-paper call
@@ -106,7 +109,8 @@ class VectorStore:
 
         A server collection filled by another library home is refused: its manifest lives
         elsewhere, and reconciling against ours would delete its vectors. Its HNSW ``ef_search`` follows
-        ``settings.search_ef``, on an existing collection too (it only changes how wide a search looks).
+        ``settings.search_ef``, on an existing collection too (it only changes how wide a search looks; Chroma
+        applies it when it next loads the index, so a running server after a restart).
         """
         from chromadb.errors import NotFoundError
 
@@ -127,13 +131,23 @@ class VectorStore:
                         f" (id {owner}); use that home, or another server"
                     )
                 collection.modify(metadata={**(collection.metadata or {}), **meta})
-            if ((collection.configuration or {}).get("hnsw") or {}).get("ef_search") != settings.search_ef:
-                collection.modify(configuration={"hnsw": {"ef_search": settings.search_ef}})  # a search-time knob
+            _set_width(collection, settings.search_ef)
             return collection
         except LibraryError:
             raise
         except Exception as err:  # noqa: BLE001  (any store error is one user-facing line)
             raise LibraryError(f"cannot open collection '{self.name}' in {self.where}: {err}") from None
+
+
+def _set_width(collection: Any, ef_search: int) -> None:
+    """Store the search width on the collection; a store that refuses it (read-only, another index type) is still
+    searched, at its own width, with a warning: a search-time knob never keeps a library from opening."""
+    try:
+        if ((collection.configuration or {}).get("hnsw") or {}).get("ef_search") != ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": ef_search}})
+    except Exception as err:  # noqa: BLE001
+        log.warning("collection '%s': cannot set search_ef=%d (%s); searching at its own width",
+                    collection.name, ef_search, err)
 
 
 def chunk_meta(c: Chunk) -> dict[str, Any]:
