@@ -45,7 +45,7 @@ def test_collection_name_changes_with_embedding_and_chunking(home: Path) -> None
 def test_field_tags_drive_reopen_collection_and_ui() -> None:
     assert Settings.fields_tagged("reopen") == {"home", "chroma_url", "embed_model", "embed_batch_size",
                                                 "chunk_size", "chunk_overlap", "embed_backend", "embed_base_url",
-                                                "embed_api_model", "embed_concurrency"}
+                                                "embed_api_model", "embed_concurrency", "search_ef"}
     assert Settings.fields_tagged("collection") == {"embed_model", "chunk_size", "chunk_overlap"}
     with pytest.raises(KeyError, match="unknown settings tag"):
         Settings.fields_tagged("reopens")
