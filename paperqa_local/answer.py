@@ -256,8 +256,9 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     rest = m.group(2).strip()
     # every marker the sentence holds: "[1] and [2] are about …" names both papers and cites both
     nums = list(dict.fromkeys(int(n) for n in MARKER.findall(m.group(1)) + MARKER.findall(rest)))
-    if rest[:1].islower():
-        rest = f"{short_title(by_number[nums[0]].chunk.title)} {rest}"
+    name = short_title(by_number[nums[0]].chunk.title)
+    if rest[:1].islower() and not rest.lower().startswith(name.lower()):  # "[4] einspace suggests …" has its subject
+        rest = f"{name} {rest}"
     for n in nums:
         rest = _with_marker(rest, n) if n == nums[0] else _add_marker(rest, n)
     return rest

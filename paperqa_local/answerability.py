@@ -4,7 +4,7 @@ Dense similarity alone cannot tell "a passage about the same field" from "a pass
 answers": a question about Whisper on LibriSpeech still lands near speech papers. The
 rare words of a question (names, datasets, the asked-for quantity) carry most of its IDF;
 when no single evidence passage holds enough of that weight, the papers do not answer.
-The threshold (``Settings.min_coverage``) was chosen on the tune parts of the three question sets; the IDF
+The threshold (``Settings.min_coverage``) was chosen on the tune parts of the four question sets; the IDF
 comes from the library (``Library.idf``).
 
 Coverage alone cannot tell a paraphrase (the right paper, worded without its rare terms) from a

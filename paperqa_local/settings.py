@@ -112,7 +112,7 @@ class Settings(BaseModel):
     # --- evidence and answer --------------------------------------------
     evidence_budget: int = Field(1200, ge=64, description="Token budget for the passages sent to the model")
     min_relevance: float = Field(0.30, ge=-1, le=1, description="Below this best dense similarity the papers do not answer")
-    min_coverage: float = Field(0.09, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
+    min_coverage: float = Field(0.02, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     max_missing: float = Field(0.16, ge=0, le=1.01, description="At or above this share of the question's IDF weight on names no passage mentions (PaLM, GSM8K) the papers do not answer")
     max_unstated: float = Field(1.0, ge=0, le=1.01, description="At or above this share of the kinds of detail the question asks for (epochs, learning rate, GPUs, latency: asked_details.py) that no passage about its subject states, the papers do not answer (1.0: when none is stated)")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")

@@ -23,8 +23,11 @@ MARKER_GROUP = re.compile(rf"\[\d+(?:\s*{_SEP}\s*\d+)*\]")
 LOOSE_MARKER = re.compile(rf"\s*\[(\s*\d+(?:\s*(?:{_SEP}|and)\s*\d+)*\s*)\]")
 
 # --- sentences and words --------------------------------------------------------------------
-_ABBREV = r"(?<!\be\.g)(?<!\bi\.e)(?<!\bet al)(?<!\bFig)(?<!\bEq)(?<!\bvs)(?<!\bcf)(?<!\bapprox)(?<!\bSec)(?<!\bNo)"
-_SENT_END = re.compile(_ABBREV + rf"(?<=[.!?])(?:\s*{MARKER_GROUP.pattern})*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENT_END = re.compile(rf"(?<=[.!?])(?:\s*{MARKER_GROUP.pattern})*\s+(?=[\"'(\[]?[A-Z0-9])")
+#: A full stop that ends an abbreviation, not a sentence ("Levy et al. (2021)", "e.g. Adam", "vs. CLIP") ...
+_ABBREV_END = re.compile(r"\b(?:e\.g|i\.e|et al|vs|cf|approx|resp)\.$", re.IGNORECASE)
+#: ... and one that does so only before a number ("Fig. 3", "No. 5"; "No. The study ..." is two sentences).
+_ABBREV_BEFORE_NUMBER = re.compile(r"\b(?:Figs?|Eqs?|Sec|Tab|No|Nos)\.$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|\d+(?:\.\d+)?%?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -45,7 +48,15 @@ def split_sentences(text: str) -> list[str]:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
-    return [s.strip() for s in _SENT_END.split(text) if s.strip()]
+    out: list[str] = []
+    for piece in (s.strip() for s in _SENT_END.split(text)):
+        if not piece:
+            continue
+        if out and (_ABBREV_END.search(out[-1]) or (_ABBREV_BEFORE_NUMBER.search(out[-1]) and piece[0].isdigit())):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
 
 
 def content_words(text: str, min_len: int = 2) -> set[str]:
@@ -72,13 +83,13 @@ def stated_numbers(text: str) -> set[str]:
     return numbers(text) | {SPELLED_NUMBERS[w.lower()] for w in _SPELLED_RE.findall(text)}
 
 
-#: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result.
-_NAMED = re.compile(r"\b[A-Za-z][\w]*-?\d[\w./-]*|\b\d+[A-Za-z]\w*-\w+")
+#: Names with digits (ResNet-50, GPT-4, T5, ViT-H/14) state no result; nor do list enumerators ("(1) low-entropy …").
+_NAMED = re.compile(r"\b[A-Za-z][\w]*-?\d[\w./-]*|\b\d+[A-Za-z]\w*-\w+|\(\d\)")
 
 
 def result_numbers(text: str, spelled: bool = False) -> set[str]:
     """The numbers ``text`` states as results: digits (and, with ``spelled``, "two" …), not those inside names
-    (ResNet-50, GPT-4) or markers."""
+    (ResNet-50, GPT-4), markers or enumerators ("(1)")."""
     bare = _NAMED.sub(" ", LOOSE_MARKER.sub(" ", text))
     digits = numbers(bare)
     # "one" is more often a pronoun ("than the one used") than a count

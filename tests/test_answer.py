@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paperqa_local.answer import NOT_ANSWERED_TEXT, build_answer, is_cannot_answer, keep_subject, parse_markers
 from paperqa_local.results import Context
+from paperqa_local.text_rules import split_sentences
 
 from fakes import chunk, context, embed
 
@@ -97,6 +98,10 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
     named = build_answer("q", "The method in [1] trains an ImageNet ResNet-50 to 75% accuracy in 20 minutes.",
                          contexts, embed, 0.45)
     assert named.text.startswith("The method in FFCV [1] trains") and not named.cannot_answer
+    # a lower-case name that already opens the sentence is its subject: not written twice
+    ein = Context(number=4, chunk=chunk("ein", OTHER, title="einspace: Searching for Neural Architectures"),
+                  text=OTHER, score=1.0, relevance=0.5)
+    assert keep_subject("[4] einspace suggests a grammar.", {4: ein}) == "einspace suggests a grammar [4]."
 
 
 def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:
@@ -209,3 +214,15 @@ def test_a_sentence_that_says_something_about_a_passage_is_no_pointer() -> None:
     assert build_answer("q", f"See [1]. {claim}.", CTX, embed, 0.45).text == f"{claim} [1]."
     assert build_answer("q", f"{claim}. This is described in [1][2].", CTX, embed, 0.45).sentences[0].text.startswith(
         claim)
+
+
+def test_an_abbreviation_full_stop_does_not_end_the_sentence() -> None:
+    """"… compared to Levy et al. (2021)." is one claim: its marker goes at its end, not inside "et al"."""
+    dp = [context(1, "dp", "Our mechanism has lower local deletion sensitivity than the one of Levy et al. (2021). "
+                           "It needs milder smoothness assumptions, e.g. no second derivative.")]
+    raw = "The new mechanism has lower local deletion sensitivity compared to Levy et al. (2021)."
+    answer = build_answer("How does it compare with Levy et al. (2021)?", raw, dp, embed, 0.3)
+    assert answer.text == "The new mechanism has lower local deletion sensitivity compared to Levy et al. (2021) [1]."
+    assert len(answer.sentences) == 1 and answer.sentences[0].supported
+    assert split_sentences("See Fig. 3 for details. No. The study found no effect.") == [
+        "See Fig. 3 for details.", "No.", "The study found no effect."]

@@ -138,6 +138,26 @@ def test_a_number_about_something_else_is_not_quoted() -> None:
 def test_result_numbers_skip_names_and_markers() -> None:
     assert result_numbers("ResNet-50 and GPT-4 reach 80.4% in 2,000 steps [3].") == {"80.4", "2000"}
     assert result_numbers("after two iterations, than the one used", spelled=True) == {"2"}
+    assert result_numbers("problems providing (1) low-entropy indicators and (2) unreliable data") == set()
+
+
+FOUNDATION = "The Foundation analysis uses 1,338 SNe from a single telescope to measure cosmological parameters."
+PANTHEON = ("Here we present 1701 light curves of 1550 spectroscopically confirmed Type Ia supernovae for Pantheon+. "
+            "The total number of light curves released in Pantheon+, compiled across 18 different surveys, is a "
+            "significant increase from the first Pantheon analysis (1048 SNe).")
+
+
+def test_the_quote_for_how_many_x_is_the_sentence_that_gives_x_its_number() -> None:
+    """"how many light curves …" is answered by "1701 light curves", not by a sentence that talks about light
+    curves and states other numbers (18 surveys, 1048 SNe), however close its wording."""
+    question = ("How many supernovae does the Foundation analysis use, and how many light curves are released in "
+                "Pantheon+?")
+    ctxs = [context(1, "pantheon", PANTHEON), context(2, "foundation", FOUNDATION)]
+    answer = build_answer(question, "The Foundation analysis uses 1,338 SNe from a single telescope [2].", ctxs,
+                          embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert done.sentences[-1].quoted and done.sentences[-1].citations == [1]
+    assert "1701 light curves" in done.sentences[-1].text
 
 
 TB = ("A few-shot Prototypical Network classifies tuberculosis in chest X-rays. "

@@ -1,5 +1,6 @@
-"""The question sets over the seed papers (evals/seeds_qa.jsonl, the project's own; evals/independent_qa.jsonl and
-evals/independent_qa_2.jsonl, written apart from the project) stay valid against the seed papers they are about.
+"""The question sets over the seed papers (evals/seeds_qa.jsonl, the project's own; evals/independent_qa.jsonl,
+independent_qa_2.jsonl and independent_qa_3.jsonl, written apart from the project) stay valid against the seed papers
+they are about.
 
 Every gold title must be a real seed paper and every key fact must be quotable from a gold abstract, or the
 eval would score answers against facts nobody can find. The held-out split must stay large and must not share
@@ -22,6 +23,7 @@ from conftest import ROOT, SEEDS
 QUESTIONS = ROOT / "evals" / "seeds_qa.jsonl"
 INDEPENDENT = ROOT / "evals" / "independent_qa.jsonl"
 THIRD = ROOT / "evals" / "independent_qa_2.jsonl"
+FOURTH = ROOT / "evals" / "independent_qa_3.jsonl"
 SPLITS = {"tune", "heldout"}
 TYPES = {"single", "multi", "unanswerable", "paraphrase", "followup"}
 
@@ -34,6 +36,7 @@ def _rows(path: Path = QUESTIONS) -> list[dict[str, Any]]:
 ROWS = _rows()
 OTHER_ROWS = _rows(INDEPENDENT)
 THIRD_ROWS = _rows(THIRD)
+FOURTH_ROWS = _rows(FOURTH)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +59,8 @@ def test_size_splits_and_ids() -> None:
     assert {row["type"] for row in ROWS} <= TYPES
 
 
-@pytest.mark.parametrize(("rows", "held"), [(OTHER_ROWS, 40), (THIRD_ROWS, 38)], ids=["independent", "third"])
+@pytest.mark.parametrize(("rows", "held"), [(OTHER_ROWS, 40), (THIRD_ROWS, 38), (FOURTH_ROWS, 30)],
+                         ids=["independent", "third", "fourth"])
 def test_the_independent_sets_are_split_and_share_no_paper_across_parts(rows: list[dict[str, Any]],
                                                                          held: int) -> None:
     splits = Counter(row["split"] for row in rows)
@@ -69,7 +73,10 @@ def test_the_independent_sets_are_split_and_share_no_paper_across_parts(rows: li
     assert by_split["tune"] & by_split["heldout"] == set()
 
 
-@pytest.mark.parametrize("row", ROWS + OTHER_ROWS + THIRD_ROWS, ids=[row["id"] for row in ROWS + OTHER_ROWS + THIRD_ROWS])
+ALL_ROWS = ROWS + OTHER_ROWS + THIRD_ROWS + FOURTH_ROWS
+
+
+@pytest.mark.parametrize("row", ALL_ROWS, ids=[row["id"] for row in ALL_ROWS])
 def test_row_is_grounded_in_the_seeds(row: dict[str, Any], seed_texts: dict[str, str]) -> None:
     assert row["question"].strip()
     if not row["answerable"] or row["type"] == "unanswerable":

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from tqdm import tqdm
 
+from paperqa_local.chunking import count_tokens
 from paperqa_local.embedding import Embedder
 from paperqa_local.evaluation.bench.context import BenchContext
 from paperqa_local.evaluation.bench.measure import latency_stats, rate, timer
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 CHUNKS_PER_PAPER = 10
 WORDS_PER_CHUNK = 110  # ~150 cl100k tokens: below chunk_size, so one section is one chunk
+MAX_TOKENS_PER_CHUNK = 240  # the last sentence drawn may not take a section past chunk_size (256)
 WARM_QUERIES = ["warm up the search path", "second warm-up query about models", "third warm-up about training"]
 
 
@@ -142,12 +144,20 @@ def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray
 
 
 def _real_chunk(sentences: list[str], rng: np.random.Generator) -> str:
+    """~``WORDS_PER_CHUNK`` words of random sentences, never past ``MAX_TOKENS_PER_CHUNK`` (one section, one chunk:
+    a sentence dense in numbers takes two tokens a word)."""
     picked: list[str] = []
-    words = 0
+    words = tokens = 0
     while words < WORDS_PER_CHUNK:
         sentence = sentences[int(rng.integers(len(sentences)))]
+        n = count_tokens(sentence) + 1
+        if tokens + n > MAX_TOKENS_PER_CHUNK:
+            if MAX_TOKENS_PER_CHUNK - tokens < 40:  # room for no more than a short sentence: done
+                break
+            continue
         picked.append(sentence)
         words += sentence.count(" ") + 1
+        tokens += n
     return " ".join(picked)
 
 
