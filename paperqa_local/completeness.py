@@ -308,17 +308,24 @@ def _names(word: str, sentence: str) -> bool:
     return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
 
 
-def _quantifies(focus: set[str], sentence: str) -> bool:
-    """A number stands by a word naming the asked quantity, at most one word between ("1701 light curves",
-    "3.04 times faster", "accuracy of 80.4%"). A name with digits is no quantity ("ResNet-18" would take "ResNet-20 to
-    40.3%")."""
+def _quantifies(focus: set[str], sentence: str, given: set[str] | frozenset[str] = frozenset()) -> bool:
+    """A number of its own (not one the question ``given``, a year, or a table, figure or section number) stands by a
+    word naming the asked quantity, at most two words before it or one after ("1701 light curves", "1.2 million
+    labelled images", "accuracy of 80.4%"). A name with digits is no quantity ("ResNet-18" would take "ResNet-20
+    to 40.3%")."""
     focus = {f for f in focus if not any(ch.isdigit() for ch in f)}
+    if not focus:
+        return False
     words = sentence.split()
-    for i, word in enumerate(words):
-        if any(_names(f, word) for f in focus) and any(
-                result_numbers(w) for w in words[max(0, i - 2):i] + words[i + 1:i + 3]):
-            return True
-    return False
+    counts = [bool(result_numbers(w) - given) and not _YEAR.fullmatch(w) and not (j and _LABEL.fullmatch(words[j - 1]))
+              for j, w in enumerate(words)]
+    return any(any(_names(f, word) for f in focus) and any(counts[max(0, i - 3):i] + counts[i + 1:i + 3])
+               for i, word in enumerate(words))
+
+
+#: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
+_YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[.,;:]?")
+_LABEL = re.compile(r"(?:Tables?|Tab\.|Fig(?:ure)?s?\.?|Sec(?:tion)?s?\.?|Eqs?\.|Equations?|Refs?\.)", re.IGNORECASE)
 
 
 _AUXILIARY = frozenset("do does did is are was were has have had can could will would should".split())
@@ -361,8 +368,8 @@ def _best_of(question: str, pool: list[tuple[Context, str]],
              embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
     if not _ASKS_CODE.search(question):
         pool = [(c, s) for c, s in pool if not _CODE.search(s)]
-    focus = asked_focus(question)  # "how many light curves": "1701 light curves" before "light curves ... 18 surveys"
-    pool = [p for p in pool if _quantifies(focus, p[1])] or pool
+    focus, given = asked_focus(question), result_numbers(question)  # "how many light curves": "1701 light curves"
+    pool = [p for p in pool if _quantifies(focus, p[1], given)] or pool  # before "light curves … 18 surveys"
     if not pool:
         return None
     sentences = [s for _, s in pool]

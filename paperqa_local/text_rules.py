@@ -23,11 +23,16 @@ MARKER_GROUP = re.compile(rf"\[\d+(?:\s*{_SEP}\s*\d+)*\]")
 LOOSE_MARKER = re.compile(rf"\s*\[(\s*\d+(?:\s*(?:{_SEP}|and)\s*\d+)*\s*)\]")
 
 # --- sentences and words --------------------------------------------------------------------
-_SENT_END = re.compile(rf"(?<=[.!?])(?:\s*{MARKER_GROUP.pattern})*\s+(?=[\"'(\[]?[A-Z0-9])")
-#: A full stop that ends an abbreviation, not a sentence ("Levy et al. (2021)", "e.g. Adam", "vs. CLIP") ...
-_ABBREV_END = re.compile(r"\b(?:e\.g|i\.e|et al|vs|cf|approx|resp)\.$", re.IGNORECASE)
-#: ... and one that does so only before a number ("Fig. 3", "No. 5"; "No. The study ..." is two sentences).
-_ABBREV_BEFORE_NUMBER = re.compile(r"\b(?:Figs?|Eqs?|Sec|Tab|No|Nos)\.$")
+#: Where a sentence may end: a full stop (and the markers after it, group 1) before a capital, digit or bracket.
+_SENT_END = re.compile(rf"(?<=[.!?])((?:\s*{MARKER_GROUP.pattern})*\s+)(?=[\"'(\[]?[A-Z0-9])")
+#: A full stop that ends an abbreviation, not a sentence ("e.g. Adam", "vs. CLIP"; "CF." and "VS." are acronyms) ...
+_ABBREV_END = re.compile(r"\b(?:[Ee]\.g|[Ii]\.e|[Vv]s|[Cc]f|approx)\.$")
+#: ... one that does so before a citation only ("Levy et al. (2021)", "et al. [3]"; "… by Lu et al. Traditional …" ends) ...
+_CITATION_END = re.compile(r"\b(?:et al|resp)\.$")
+#: ... and one that does so before a number ("Fig. 3", "Eq. (2)", "Sec. IV", "it ranked No. 5"; "No. The study …" and
+#: a verdict's "No. 30% of patients …" are two sentences).
+_ABBREV_BEFORE_NUMBER = re.compile(r"\b(?:Figs?|Eqs?|Secs?|Sect|Tabs?|Refs?)\.$|\w\s+Nos?\.$")
+_NUMBERED = re.compile(r"[(\[]?[A-Z]?\d|[IVX]+\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|\d+(?:\.\d+)?%?")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
@@ -48,15 +53,26 @@ def split_sentences(text: str) -> list[str]:
     text = re.sub(r"\s+", " ", text).strip()
     if not text:
         return []
+    parts = _SENT_END.split(text)  # piece, the break after it, piece, ...
     out: list[str] = []
-    for piece in (s.strip() for s in _SENT_END.split(text)):
+    for i in range(0, len(parts), 2):
+        piece, brk = parts[i].strip(), parts[i - 1] if i else ""
         if not piece:
             continue
-        if out and (_ABBREV_END.search(out[-1]) or (_ABBREV_BEFORE_NUMBER.search(out[-1]) and piece[0].isdigit())):
-            out[-1] = f"{out[-1]} {piece}"
+        if out and _joins(out[-1], brk, piece):
+            out[-1] = f"{out[-1]}{brk.rstrip()} {piece}"  # the break's markers stay ("et al. [3] …")
         else:
             out.append(piece)
     return out
+
+
+def _joins(before: str, brk: str, after: str) -> bool:
+    """The full stop ending ``before`` ends an abbreviation, so ``before`` and ``after`` are one sentence."""
+    if _ABBREV_END.search(before):
+        return True
+    if _CITATION_END.search(before):
+        return bool(brk.strip()) or after[0] in "([" or after[0].isdigit()
+    return bool(_ABBREV_BEFORE_NUMBER.search(before) and _NUMBERED.match(after))
 
 
 def content_words(text: str, min_len: int = 2) -> set[str]:

@@ -102,6 +102,13 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
     ein = Context(number=4, chunk=chunk("ein", OTHER, title="einspace: Searching for Neural Architectures"),
                   text=OTHER, score=1.0, relevance=0.5)
     assert keep_subject("[4] einspace suggests a grammar.", {4: ein}) == "einspace suggests a grammar [4]."
+    rst = Context(number=2, chunk=chunk("rst", OTHER, title="ReST: Reinforced Self-Training"), text=OTHER, score=1.0,
+                  relevance=0.5)  # a name that only begins the first word ("restores") is no subject
+    assert keep_subject("[2] restores the policy.", {2: rst}) == "ReST restores the policy [2]."
+    plus = Context(number=3, chunk=chunk("pp", OTHER, title="Pantheon+: The Full Dataset"), text=OTHER, score=1.0,
+                   relevance=0.5)
+    assert keep_subject("[3] pantheon+ releases 1701 light curves.", {3: plus}) == (
+        "pantheon+ releases 1701 light curves [3].")
 
 
 def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:
@@ -226,3 +233,11 @@ def test_an_abbreviation_full_stop_does_not_end_the_sentence() -> None:
     assert len(answer.sentences) == 1 and answer.sentences[0].supported
     assert split_sentences("See Fig. 3 for details. No. The study found no effect.") == [
         "See Fig. 3 for details.", "No.", "The study found no effect."]
+    # "et al." ends a sentence unless a citation follows; an acronym ("CF.") ends one; a marker in a join stays
+    assert split_sentences("As shown by Lu et al. Traditional fixes fail.") == ["As shown by Lu et al.",
+                                                                                  "Traditional fixes fail."]
+    assert split_sentences("Patients with CF. The cohort was small.") == ["Patients with CF.", "The cohort was small."]
+    assert split_sentences("Proposed by Smith et al. [3] The method works.") == [
+        "Proposed by Smith et al. [3] The method works."]
+    assert split_sentences("No. 30% of patients improved. As in Eq. (3) the loss is convex, e.g. Adam.") == [
+        "No.", "30% of patients improved.", "As in Eq. (3) the loss is convex, e.g. Adam."]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from paperqa_local.answer import build_answer
 from paperqa_local.completeness import (
+    _quantifies,
     complete_answer,
     missing_papers,
     missing_parts,
@@ -158,6 +159,9 @@ def test_the_quote_for_how_many_x_is_the_sentence_that_gives_x_its_number() -> N
     done = complete_answer(question, answer, embed)
     assert done.sentences[-1].quoted and done.sentences[-1].citations == [1]
     assert "1701 light curves" in done.sentences[-1].text
+    # a year or a table number beside the asked word is no answer to "how many"
+    for other in ("In 2012 light curves were released in Pantheon+.", "Table 2 lists light curves of Pantheon+."):
+        assert not _quantifies({"light", "curves"}, other)
 
 
 TB = ("A few-shot Prototypical Network classifies tuberculosis in chest X-rays. "

@@ -10,6 +10,7 @@ sentences too. Without the datasets, texts are drawn word by word from the seeds
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 CHUNKS_PER_PAPER = 10
 WORDS_PER_CHUNK = 110  # ~150 cl100k tokens: below chunk_size, so one section is one chunk
 MAX_TOKENS_PER_CHUNK = 240  # the last sentence drawn may not take a section past chunk_size (256)
+MAX_DRAWS = 200  # sentences drawn for one chunk at most (a pool of long sentences cannot loop forever)
 WARM_QUERIES = ["warm up the search path", "second warm-up query about models", "third warm-up about training"]
 
 
@@ -145,20 +147,25 @@ def synthetic_papers(start: int, count: int, words: list[str], probs: np.ndarray
 
 def _real_chunk(sentences: list[str], rng: np.random.Generator) -> str:
     """~``WORDS_PER_CHUNK`` words of random sentences, never past ``MAX_TOKENS_PER_CHUNK`` (one section, one chunk:
-    a sentence dense in numbers takes two tokens a word)."""
+    a sentence dense in numbers takes two tokens a word). A bounded number of draws, whatever the pool."""
     picked: list[str] = []
     words = tokens = 0
-    while words < WORDS_PER_CHUNK:
+    for _ in range(MAX_DRAWS):
+        if words >= WORDS_PER_CHUNK:
+            break
         sentence = sentences[int(rng.integers(len(sentences)))]
-        n = count_tokens(sentence) + 1
-        if tokens + n > MAX_TOKENS_PER_CHUNK:
-            if MAX_TOKENS_PER_CHUNK - tokens < 40:  # room for no more than a short sentence: done
-                break
-            continue
-        picked.append(sentence)
-        words += sentence.count(" ") + 1
-        tokens += n
+        n = _tokens(sentence)
+        if tokens + n <= MAX_TOKENS_PER_CHUNK:
+            picked.append(sentence)
+            words += sentence.count(" ") + 1
+            tokens += n
     return " ".join(picked)
+
+
+@functools.cache
+def _tokens(sentence: str) -> int:
+    """Tokens a sentence adds to a chunk (each real sentence is drawn many times at 10^6 chunks: counted once)."""
+    return count_tokens(sentence) + 1
 
 
 def synthetic_queries(words: list[str], n: int, seed: int = 1) -> list[str]:
