@@ -257,8 +257,9 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     # every marker the sentence holds: "[1] and [2] are about …" names both papers and cites both
     nums = list(dict.fromkeys(int(n) for n in MARKER.findall(m.group(1)) + MARKER.findall(rest)))
     name = short_title(by_number[nums[0]].chunk.title)
-    if rest[:1].islower() and not re.match(re.escape(name) + r"(?![\w-])", rest, re.IGNORECASE):  # "[4] einspace suggests …"
-        rest = f"{name} {rest}"  # has its subject; "[1] reduces …" (paper "Re") has none
+    # "[4] einspace suggests …" has its subject; "[1] reduces …" (paper "Re") has none
+    if rest[:1].islower() and not re.match(re.escape(name) + r"(?![\w-])", rest, re.IGNORECASE):
+        rest = f"{name} {rest}"
     for n in nums:
         rest = _with_marker(rest, n) if n == nums[0] else _add_marker(rest, n)
     return rest

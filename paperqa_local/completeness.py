@@ -308,9 +308,14 @@ def _names(word: str, sentence: str) -> bool:
     return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
 
 
+#: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
+_YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[.,;:]?")
+_LABEL = re.compile(r"(?:Tables?|Tab\.|Fig(?:ure)?s?\.?|Sec(?:tion)?s?\.?|Eqs?\.|Equations?|Refs?\.)", re.IGNORECASE)
+
+
 def _quantifies(focus: set[str], sentence: str, given: set[str] | frozenset[str] = frozenset()) -> bool:
-    """A number of its own (not one the question ``given``, a year, or a table, figure or section number) stands by a
-    word naming the asked quantity, at most two words before it or one after ("1701 light curves", "1.2 million
+    """A number of its own (not one the question ``given``, a year, or a table, figure or section number) stands
+    within three words before a word naming the asked quantity or two after it ("1701 light curves", "1.2 million
     labelled images", "accuracy of 80.4%"). A name with digits is no quantity ("ResNet-18" would take "ResNet-20
     to 40.3%")."""
     focus = {f for f in focus if not any(ch.isdigit() for ch in f)}
@@ -321,11 +326,6 @@ def _quantifies(focus: set[str], sentence: str, given: set[str] | frozenset[str]
               for j, w in enumerate(words)]
     return any(any(_names(f, word) for f in focus) and any(counts[max(0, i - 3):i] + counts[i + 1:i + 3])
                for i, word in enumerate(words))
-
-
-#: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
-_YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[.,;:]?")
-_LABEL = re.compile(r"(?:Tables?|Tab\.|Fig(?:ure)?s?\.?|Sec(?:tion)?s?\.?|Eqs?\.|Equations?|Refs?\.)", re.IGNORECASE)
 
 
 _AUXILIARY = frozenset("do does did is are was were has have had can could will would should".split())

@@ -27,7 +27,8 @@ LOOSE_MARKER = re.compile(rf"\s*\[(\s*\d+(?:\s*(?:{_SEP}|and)\s*\d+)*\s*)\]")
 _SENT_END = re.compile(rf"(?<=[.!?])((?:\s*{MARKER_GROUP.pattern})*\s+)(?=[\"'(\[]?[A-Z0-9])")
 #: A full stop that ends an abbreviation, not a sentence ("e.g. Adam", "vs. CLIP"; "CF." and "VS." are acronyms) ...
 _ABBREV_END = re.compile(r"\b(?:[Ee]\.g|[Ii]\.e|[Vv]s|[Cc]f|approx)\.$")
-#: ... one that does so before a citation only ("Levy et al. (2021)", "et al. [3]"; "… by Lu et al. Traditional …" ends) ...
+#: ... one that does so before a citation only ("Levy et al. (2021)", "et al. [3]"; "… by Lu et al. Traditional …"
+#: ends there) ...
 _CITATION_END = re.compile(r"\b(?:et al|resp)\.$")
 #: ... and one that does so before a number ("Fig. 3", "Eq. (2)", "Sec. IV", "it ranked No. 5"; "No. The study …" and
 #: a verdict's "No. 30% of patients …" are two sentences).
