@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Protocol
 
 import numpy as np
@@ -168,7 +169,7 @@ def word_forms(text: str) -> set[str]:
     return pool
 
 
-def mentions(name: str, pool: set[str]) -> bool:
+def mentions(name: str, pool: AbstractSet[str]) -> bool:
     """``name`` is among the ``word_forms`` in ``pool``; a hyphenated name also when each of its parts is
     (``BERT-large`` in "BERT large")."""
     if _forms(name) & pool:

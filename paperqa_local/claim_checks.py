@@ -74,12 +74,13 @@ class Attribution:
 
 class Papers(NamedTuple):
     """The cited papers as ``attribution`` reads them: the ``word_forms`` of their whole texts (a passage shows a
-    paper's best sentences only; a name may sit in another), and the names the cited and the other evidence
-    papers go by (``answerability.title_name``)."""
+    paper's best sentences only; a name may sit in another), the names the cited and the other evidence
+    papers go by (``answerability.title_name``), and the words of the other evidence papers' titles."""
 
     cited: set[str]
     cited_names: frozenset[str] = frozenset()
     other_names: frozenset[str] = frozenset()
+    other_titles: frozenset[str] = frozenset()  # the ``word_forms`` of the other evidence papers' titles
 
 
 def is_hedge(sentence: str) -> bool:
@@ -117,6 +118,11 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     - a sentence opening with another evidence paper's own name, which the question names too, fails when no
       cited paper goes by it, even when the cited paper mentions it: "REST achieves 87% higher acceptance
       rates [1]" where [1] is DReSD's paper reporting its gain over REST.
+
+    And for any sentence: one whose subject is a name the question asks about alone (written with a capital:
+    "top-1" is a metric; "A and B improve …" speaks of two) fails when the cited papers never mention it but another
+    evidence paper's title holds it: "SPAM resets the model to an EMA of itself [2]" where [2] is the Elastic Reset
+    paper, which never mentions SPAM; the sentence speaks of the other paper's method and cites one silent on it.
     """
     sentence = LOOSE_MARKER.sub("", sentence)
     allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
@@ -126,12 +132,16 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     elsewhere = " ".join(others).lower()
     foreign = {n for n in names(sentence) - own if n not in cited_text and n in elsewhere}
     subjects: set[str] = set()
+    papers = papers or Papers(word_forms(" ".join(cited)))
+    if papers.other_titles:
+        subjects = {n.lower() for n in dict.fromkeys(question_names(question)) if n[:1].isupper()
+                    and _sole_subject(n, sentence) and mentions(n, papers.other_titles)
+                    and not mentions(n, papers.cited)}
     if result_numbers(sentence) or picks_between(question):
-        papers = papers or Papers(word_forms(" ".join(cited)))
         head = " ".join(sentence.split()[:_SUBJECT_WORDS])  # the sentence's subject, not an object
         forms = word_forms(_AUTHORS.sub("", head))
-        subjects = {n.lower() for n in dict.fromkeys(question_names(question))
-                    if mentions(n, forms) and not mentions(n, papers.cited)}
+        subjects |= {n.lower() for n in dict.fromkeys(question_names(question))
+                     if mentions(n, forms) and not mentions(n, papers.cited)}
         subjects |= {n.lower() for n in papers.other_names - papers.cited_names
                      if _opens_with(n, sentence) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", question)}
     return Attribution(tuple(missing), tuple(sorted(foreign)), tuple(sorted(subjects)))
@@ -143,6 +153,13 @@ _AUTHORS = re.compile(r"\b[A-Z][\w-]*\s+et\s+al\b\.?")
 _SUBJECT_VERB = (r"(?:'s)?\s+(?:\w+ly\s+)?(?:achieves?|reach(?:es)?|gets|obtains|attains|yields|improves|outperforms"
                  r"|surpasses|beats|is|are|was|were|has|have|runs|gives|provides|reports|shows|delivers|requires|needs"
                  r"|uses|speeds|accelerates|reduces|increases|trains|scores|performs|offers|brings)\b")
+
+
+def _sole_subject(name: str, sentence: str) -> bool:
+    """The sentence opens with ``name`` ("The" before it allowed) and not with "``name`` and/or …" ("SCoRe and
+    Thought Rollback improve …": two subjects)."""
+    return bool(re.match(r"\s*(?:the\s+)?" + re.escape(name) + r"(?:'s)?(?![\w-])(?!\s*,?\s*(?:and|or|&|/)\b)",
+                         sentence, re.IGNORECASE))
 
 
 def _opens_with(name: str, sentence: str) -> bool:

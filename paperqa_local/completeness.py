@@ -280,14 +280,17 @@ def part_pools(question: str, answer: Answer, elsewhere: bool) -> dict[str, list
     """For each part of the question (the question itself when it has one), the passages a quote for it may come
     from: the cited ones when the question names something no passage mentions (``elsewhere``); else those of
     papers mentioning every name of the part that singles out a paper (one evidence paper mentions it), a
-    pronoun part ("what throughput does *it* reach") counting the names of the part before it; all passages
-    when no name singles one out (so a part comparing two named papers gets no quote: none mentions both)."""
+    pronoun part ("what throughput does *it* reach") counting the names of the part before it, or, when none of
+    those singles out a paper ("Which method …? Where did *it* beat …?"), the papers the answer's supported
+    sentences cite; all passages when no name singles one out (so a part comparing two named papers gets no
+    quote: none mentions both)."""
     contexts = answer.contexts
     parts = question_parts(question) or [question]
     if elsewhere:
         cited = [c for c in contexts if c.number in answer.citations]
         return dict.fromkeys(parts, cited)
     forms = paper_forms(contexts)
+    answered = {n for s in answer.sentences if s.supported for n in s.citations}
     pools: dict[str, list[Context]] = {}
     for at, part in enumerate(parts):
         wanted = list(question_names(part))
@@ -295,7 +298,9 @@ def part_pools(question: str, answer: Answer, elsewhere: bool) -> dict[str, list
             wanted += question_names(parts[at - 1])
         singling = [n for n in wanted if sum(mentions(n, words) for words in forms.values()) == 1]
         keep = {pid for pid, words in forms.items() if all(mentions(n, words) for n in singling)}
-        pools[part] = [c for c in contexts if c.chunk.paper_id in keep] if singling else contexts
+        if not singling and at and _PRONOUN.search(part):  # "Which method …? Where did it beat …?": "it" is
+            keep = {c.chunk.paper_id for c in contexts if c.number in answered}  # what the answer named
+        pools[part] = [c for c in contexts if c.chunk.paper_id in keep] if singling or keep else contexts
     return pools
 
 

@@ -109,6 +109,9 @@ def test_a_sentence_opening_with_a_marker_keeps_its_subject() -> None:
                    relevance=0.5)
     assert keep_subject("[3] pantheon+ releases 1701 light curves.", {3: plus}) == (
         "pantheon+ releases 1701 light curves [3].")
+    # "Which approach …?" answered with a marker as the noun it asks for: the paper's name says which
+    assert keep_subject("The approach that trains in 20 minutes is [1].", {1: contexts[0]}) == (
+        "The approach that trains in 20 minutes is FFCV [1].")
 
 
 def test_sentinel_and_all_unsupported_answers_become_not_answered() -> None:

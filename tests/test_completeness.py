@@ -223,6 +223,21 @@ def test_quotes_come_only_from_the_paper_a_part_is_about() -> None:
     assert "80.4%" not in done.text and "1.6x" not in done.text
 
 
+def test_a_pronoun_part_after_a_which_part_is_quoted_from_the_paper_the_answer_gave() -> None:
+    """"Which approach …? Where did it beat supervised pretraining?": "it" is the paper the answer named, so the
+    second part's quote comes from that paper, not from another paper that also beats supervised pretraining."""
+    obow = ("OBoW reconstructs bag-of-visual-words targets from perturbed images. It beats supervised "
+            "pretraining on Places205 classification and Pascal object detection.")
+    selfie = "Selfie did beat supervised pretraining in every setting where it was tried."
+    question = ("Which self-supervised approach reconstructs bag-of-visual-words targets from perturbed images? "
+                "Where did it beat supervised pretraining?")
+    ctxs = [context(1, "obow", obow), context(2, "selfie", selfie)]
+    answer = build_answer(question, "The approach is OBoW, which reconstructs bag-of-visual-words targets [1].",
+                          ctxs, embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert [r.paper_id for r in done.references] == ["obow"] and "Places205" in done.text
+
+
 def test_a_name_stating_a_condition_singles_out_no_paper() -> None:
     question = "What throughput does LowFormer achieve on an A100 GPU?"
     ctxs = [context(1, "lowformer", LOWFORMER), context(2, "inception", INCEPTION)]

@@ -9,6 +9,7 @@ from pathlib import Path
 from paperqa_local.answer import build_answer
 from paperqa_local.answerability import title_name, word_forms
 from paperqa_local.claim_checks import Papers, attribution, is_hedge, names, picks_between, unstated_clause
+from paperqa_local.results import Context
 from paperqa_local.verdicts import (
     calibration,
     cross_validated,
@@ -19,7 +20,7 @@ from paperqa_local.verdicts import (
     save_calibration,
 )
 
-from fakes import context, embed
+from fakes import chunk, context, embed
 
 
 def lp(**probs: float) -> dict[str, float]:
@@ -154,6 +155,30 @@ def test_a_contrast_clause_from_an_uncited_paper_fails_and_both_papers_are_cited
 def test_a_trailing_clause_without_a_subject_is_not_checked_on_its_own() -> None:
     sentence = "The model shares one encoder across all languages, while still being able to translate well [1]."
     assert unstated_clause(sentence, ["One encoder is shared across all languages."]) == ""
+
+
+def test_a_method_the_cited_paper_never_mentions_fails_when_another_evidence_paper_is_about_it() -> None:
+    """"SPAM resets the model to an EMA of itself [1]" where [1] is the Elastic Reset paper: no number, but the
+    sentence describes the question's other method with a paper silent on it, so [1] alone cannot carry it. A metric the question names ("top-1") is no method."""
+    question = "Elastic Reset and SPAM both reset something during training. What gets reset in each?"
+    elastic = "Elastic Reset periodically resets the online model to an exponentially moving average of itself."
+    spam = "SPAM: Spike-Aware Adam with Momentum Reset. SPAM resets the momentum to counter gradient spikes."
+    claim = "SPAM resets the online model to an exponentially moving average of itself [1]."
+    alone = attribution(claim, [elastic], [spam], question)
+    assert alone.ok  # without the other papers' titles, nothing says SPAM is another paper's method
+    titled = Papers(word_forms(elastic), other_titles=frozenset(word_forms("SPAM: Spike-Aware Adam with Momentum Reset")))
+    assert attribution(claim, [elastic], [spam], question, titled).foreign_subjects == ("spam",)
+    ctxs = [Context(number=1, chunk=chunk("elastic", elastic, title="Language Model Alignment with Elastic Reset"),
+                    text=elastic, score=1.0, relevance=0.5),
+            Context(number=2, chunk=chunk("spam", spam, title="SPAM: Spike-Aware Adam with Momentum Reset"),
+                    text=spam, score=1.0, relevance=0.5)]
+    answer = build_answer(question, claim, ctxs, embed, 0.3)
+    assert not any(s.supported and s.citations == [1] for s in answer.sentences)
+    # the cited DropBlock paper never writes "top-1", another evidence title does: a metric, still rightly attributed
+    drop = "DropBlock improves ResNet-50 accuracy on ImageNet from 76.51% to 78.13%."
+    meal = Papers(word_forms(drop), other_titles=frozenset(word_forms("MEAL V2: Boosting ResNet-50 to 80%+ Top-1")))
+    assert attribution("Top-1 accuracy improves with DropBlock [1].", [drop], [],
+                       "How does DropBlock change top-1 accuracy?", meal).ok
 
 
 def test_a_result_whose_subject_is_another_papers_name_fails_even_when_the_cited_paper_mentions_it() -> None:

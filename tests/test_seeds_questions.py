@@ -1,5 +1,5 @@
 """The question sets over the seed papers (evals/seeds_qa.jsonl, the project's own; evals/independent_qa.jsonl,
-independent_qa_2.jsonl and independent_qa_3.jsonl, written apart from the project) stay valid against the seed papers
+independent_qa_2.jsonl, independent_qa_3.jsonl and independent_qa_4.jsonl, written apart from the project) stay valid against the seed papers
 they are about.
 
 Every gold title must be a real seed paper and every key fact must be quotable from a gold abstract, or the
@@ -24,6 +24,7 @@ QUESTIONS = ROOT / "evals" / "seeds_qa.jsonl"
 INDEPENDENT = ROOT / "evals" / "independent_qa.jsonl"
 THIRD = ROOT / "evals" / "independent_qa_2.jsonl"
 FOURTH = ROOT / "evals" / "independent_qa_3.jsonl"
+FIFTH = ROOT / "evals" / "independent_qa_4.jsonl"
 SPLITS = {"tune", "heldout"}
 TYPES = {"single", "multi", "unanswerable", "paraphrase", "followup"}
 
@@ -37,6 +38,7 @@ ROWS = _rows()
 OTHER_ROWS = _rows(INDEPENDENT)
 THIRD_ROWS = _rows(THIRD)
 FOURTH_ROWS = _rows(FOURTH)
+FIFTH_ROWS = _rows(FIFTH)
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +61,8 @@ def test_size_splits_and_ids() -> None:
     assert {row["type"] for row in ROWS} <= TYPES
 
 
-@pytest.mark.parametrize(("rows", "held"), [(OTHER_ROWS, 40), (THIRD_ROWS, 38), (FOURTH_ROWS, 30)],
-                         ids=["independent", "third", "fourth"])
+@pytest.mark.parametrize(("rows", "held"), [(OTHER_ROWS, 40), (THIRD_ROWS, 38), (FOURTH_ROWS, 30),
+                                                 (FIFTH_ROWS, 32)], ids=["independent", "third", "fourth", "fifth"])
 def test_the_independent_sets_are_split_and_share_no_paper_across_parts(rows: list[dict[str, Any]],
                                                                          held: int) -> None:
     splits = Counter(row["split"] for row in rows)
@@ -73,7 +75,7 @@ def test_the_independent_sets_are_split_and_share_no_paper_across_parts(rows: li
     assert by_split["tune"] & by_split["heldout"] == set()
 
 
-ALL_ROWS = ROWS + OTHER_ROWS + THIRD_ROWS + FOURTH_ROWS
+ALL_ROWS = ROWS + OTHER_ROWS + THIRD_ROWS + FOURTH_ROWS + FIFTH_ROWS
 
 
 @pytest.mark.parametrize("row", ALL_ROWS, ids=[row["id"] for row in ALL_ROWS])
