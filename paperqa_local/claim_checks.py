@@ -131,17 +131,14 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     cited_text = " ".join(cited).lower()
     elsewhere = " ".join(others).lower()
     foreign = {n for n in names(sentence) - own if n not in cited_text and n in elsewhere}
-    subjects: set[str] = set()
     papers = papers or Papers(word_forms(" ".join(cited)))
-    if papers.other_titles:
-        subjects = {n.lower() for n in dict.fromkeys(question_names(question)) if n[:1].isupper()
-                    and _sole_subject(n, sentence) and mentions(n, papers.other_titles)
-                    and not mentions(n, papers.cited)}
+    unmentioned = [n for n in dict.fromkeys(question_names(question)) if not mentions(n, papers.cited)]
+    subjects = {n.lower() for n in unmentioned  # another evidence paper's method, any sentence
+                if n[:1].isupper() and _sole_subject(n, sentence) and mentions(n, papers.other_titles)}
     if result_numbers(sentence) or picks_between(question):
         head = " ".join(sentence.split()[:_SUBJECT_WORDS])  # the sentence's subject, not an object
         forms = word_forms(_AUTHORS.sub("", head))
-        subjects |= {n.lower() for n in dict.fromkeys(question_names(question))
-                     if mentions(n, forms) and not mentions(n, papers.cited)}
+        subjects |= {n.lower() for n in unmentioned if mentions(n, forms)}
         subjects |= {n.lower() for n in papers.other_names - papers.cited_names
                      if _opens_with(n, sentence) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", question)}
     return Attribution(tuple(missing), tuple(sorted(foreign)), tuple(sorted(subjects)))
