@@ -134,6 +134,8 @@ class Settings(BaseModel):
     models_dir: Path | None = Field(None, description="Where GGUF models live (default: models/ in the per-user data dir, shared by all homes)")
     n_ctx: int = Field(4096, ge=512, description="Local model context window")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
+    flash_attn: bool = Field(True, description="Local model: llama.cpp's fused attention kernel (on CPUs too: 7% faster "
+                             "prompts at equal answer quality, measured in docs/results/quality.md)")
     prompt_lookup: int = Field(0, ge=0, le=32, description="Local model: prompt-lookup decoding, tokens drafted from the prompt per step (0: off; measured in docs/results/bench.md)")
     openai_base_url: str = Field("http://127.0.0.1:8080/v1", description="OpenAI-compatible endpoint",
                                  json_schema_extra=_ui("textbox"))

@@ -35,7 +35,8 @@ _CITATION_END = re.compile(r"\b(?:et al|resp)\.$")
 _ABBREV_BEFORE_NUMBER = re.compile(r"\b(?:Figs?|Eqs?|Secs?|Sect|Tabs?|Refs?)\.$|\w\s+Nos?\.$")
 _NUMBERED = re.compile(r"[(\[]?[A-Z]?\d|[IVX]+\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|\d+(?:\.\d+)?%?")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+#: A number: "1,000,000" (thousands groups), "0.5", "42"; "1,2" is two numbers.
+_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?")
 
 STOPWORDS = frozenset(
     """a an the and or but if of to in on for with by from as at into over under about than then that this these

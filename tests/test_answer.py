@@ -53,6 +53,14 @@ def test_a_number_the_cited_passage_lacks_fails_the_check() -> None:
     assert not bad.supported and "91" in bad.reason
 
 
+def test_a_number_with_thousands_separators_is_one_number() -> None:
+    """"1,000,000" in the answer is the passage's 1000000, not 1000 and 000 (which would fail a passage "10^6")."""
+    scale = [context(1, "scale", "We index 1,000,000 chunks and search them in 55 ms.")]
+    assert build_answer("q", "It indexes 1000000 chunks in 55 ms [1].", scale, embed, 0.3).sentences[0].supported
+    bad = build_answer("q", "It indexes 1,000,500 chunks in 55 ms [1].", scale, embed, 0.0)
+    assert bad.cannot_answer
+
+
 def test_a_number_the_passage_spells_out_is_stated_by_it() -> None:
     """"eight tasks" in the passage states the 8 of the answer; a number it does not state still fails."""
     faces = [context(1, "face", "FaceXFormer handles eight facial analysis tasks and runs in real time at 37 FPS.")]

@@ -57,6 +57,7 @@ def test_label_parsing_and_accuracy() -> None:
     assert metrics.parse_label("Maybe: results were mixed.") == "maybe"
     assert metrics.parse_label("Possibly, in older patients.") == "maybe"
     assert metrics.parse_label("The answer is yes for adults. No data for children.") == "yes"
+    assert metrics.parse_label("The effect was seen in 2 vs. 3 arms, so yes. No data for children.") == "yes"
     assert metrics.parse_label("The drug lowered blood pressure [1].") is None
     assert metrics.parse_label("") is None
     rows = [{"id": "1", "type": "pubmedqa", "answerable": True, "cannot_answer": False, "label_gold": "yes",

@@ -49,6 +49,15 @@ def test_local_streams_a_reply_with_exact_usage(local: LocalLLM, home: Path, mod
     assert get_llm(Settings.load(home=home, models_dir=models_dir, model=FAST, n_ctx=2048)) is local
 
 
+def test_flash_attention_is_its_own_model_and_answers_alike(local: LocalLLM, home: Path, models_dir: Path) -> None:
+    """``flash_attn`` changes how llama.cpp computes attention, not what the model knows: toggling it loads
+    another context (the setting is part of the model's key) that answers the same question the same way."""
+    other = get_llm(Settings.load(home=home, models_dir=models_dir, model=FAST, n_ctx=2048,
+                                  flash_attn=not Settings.load(home=home).flash_attn))
+    assert isinstance(other, LocalLLM) and other is not local
+    assert "blue" in other.complete(MESSAGES, max_tokens=24, temperature=0.0).lower()
+
+
 def test_local_reuses_the_system_prompt_prefix(local: LocalLLM) -> None:
     local.complete(MESSAGES, max_tokens=4, temperature=0.0)
     other = [MESSAGES[0], {"role": "user", "content": "Name one planet."}]

@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 
 from paperqa_local.evaluation.datasets import LABELS
-from paperqa_local.text_rules import MARKER_GROUP, SPELLED_NUMBERS
+from paperqa_local.text_rules import MARKER_GROUP, SPELLED_NUMBERS, split_sentences
 
 # ----------------------------------------------------------------------------- ranking
 
@@ -123,7 +123,7 @@ def parse_label(text: str) -> str | None:
         return first
     if first in ("possibly", "perhaps", "unclear", "uncertain", "partially", "partly"):
         return "maybe"
-    head = re.split(r"(?<=[.!?])\s", MARKER_GROUP.sub("", text).strip(), maxsplit=1)[0]
+    head = next(iter(split_sentences(MARKER_GROUP.sub("", text))), "")
     found = _LABEL_WORD.findall(head)
     return found[0].lower() if len(set(w.lower() for w in found)) == 1 else None
 

@@ -213,14 +213,16 @@ class LocalBackend(ChatBackend):
         from paperqa_local.llms.local import local_model_path
 
         path = local_model_path(settings)  # BackendUnavailable when not installed
-        return ("local", str(path.resolve()), settings.n_ctx, _threads(settings), settings.prompt_lookup)
+        return ("local", str(path.resolve()), settings.n_ctx, _threads(settings), settings.prompt_lookup,
+                settings.flash_attn)
 
     @classmethod
     def make_client(cls, settings: Settings) -> LLM:
         from paperqa_local.llms.local import LocalLLM, local_model_path
 
         return LocalLLM(local_model_path(settings), n_ctx=settings.n_ctx, n_threads=_threads(settings),
-                        name=settings.model, prompt_lookup=settings.prompt_lookup)
+                        name=settings.model, prompt_lookup=settings.prompt_lookup,
+                        flash_attn=settings.flash_attn)
 
     @property
     def label(self) -> str:

@@ -61,7 +61,8 @@ class LocalLLM(LLM):
     name = "local"
 
     def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_batch: int = 512, name: str | None = None, prompt_lookup: int = 0) -> None:
+                 n_batch: int = 512, name: str | None = None, prompt_lookup: int = 0,
+                 flash_attn: bool = True) -> None:
         super().__init__()
         try:
             import llama_cpp
@@ -82,7 +83,7 @@ class LocalLLM(LLM):
         try:
             self._llm = llama_cpp.Llama(
                 model_path=str(self.path), n_ctx=n_ctx, n_threads=n_threads or os.cpu_count() or 1,
-                n_batch=n_batch, verbose=False, draft_model=draft,
+                n_batch=n_batch, verbose=False, draft_model=draft, flash_attn=flash_attn,
                 logits_all=draft is not None,  # drafts are checked against every position's logits
             )
         except (ValueError, RuntimeError, OSError) as err:
