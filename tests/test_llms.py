@@ -52,9 +52,16 @@ def test_local_streams_a_reply_with_exact_usage(local: LocalLLM, home: Path, mod
 def test_flash_attention_is_its_own_model_and_answers_alike(local: LocalLLM, home: Path, models_dir: Path) -> None:
     """``flash_attn`` changes how llama.cpp computes attention, not what the model knows: toggling it loads
     another context (the setting is part of the model's key) that answers the same question the same way."""
-    other = get_llm(Settings.load(home=home, models_dir=models_dir, model=FAST, n_ctx=2048,
-                                  flash_attn=not Settings.load(home=home).flash_attn))
+    import llama_cpp
+
+    default = Settings.load(home=home).flash_attn
+    other = get_llm(Settings.load(home=home, models_dir=models_dir, model=FAST, n_ctx=2048, flash_attn=not default))
     assert isinstance(other, LocalLLM) and other is not local
+
+    def fused(llm: LocalLLM) -> bool:  # what llama.cpp was really given
+        return llm._llm.context_params.flash_attn_type == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+
+    assert (fused(local), fused(other)) == (default, not default)
     assert "blue" in other.complete(MESSAGES, max_tokens=24, temperature=0.0).lower()
 
 
