@@ -73,8 +73,10 @@ def question_names(question: str) -> list[str]:
 
 def _title_case(question: str) -> bool:
     """Most of the question's longer words are capitalised ("Is Acupuncture Efficacious for Treating …?"):
-    a capital then marks the style, not a name."""
-    words = [w for w in re.findall(r"[A-Za-z]{4,}", question)[1:] if w.lower() not in STOPWORDS]
+    a capital then marks the style, not a name. Words with a capital inside (ImageNet) are names in any style
+    and do not count: "What top-1 accuracy does Patternformer get on ImageNet?" is not title case."""
+    words = [w for w in re.findall(r"[A-Za-z]{4,}", question)[1:]
+             if w.lower() not in STOPWORDS and not any(c.isupper() for c in w[1:])]
     return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 

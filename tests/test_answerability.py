@@ -58,3 +58,6 @@ def test_title_case_questions_do_not_turn_every_word_into_a_name() -> None:
     assert question_names("Is Acupuncture Efficacious for Treating Phonotraumatic Vocal Pathologies?") == []
     assert question_names("Does the HbA1c Target Matter for Treating Older Diabetic Patients?") == ["HbA1c"]
     assert question_names("What word error rate does Whisper large-v2 reach?") == ["Whisper", "large-v2"]
+    # two names with inner capitals do not make a short question title case: Patternformer stays a name
+    assert question_names("What top-1 accuracy does Patternformer get on ImageNet?") == ["top-1", "Patternformer",
+                                                                                         "ImageNet"]
