@@ -51,7 +51,7 @@ KINDS: tuple[Kind, ...] = (
     _kind("the batch size", r"\bbatch[- ]sizes?\b", r"\b(?:mini-?)?batch(?:[- ]sizes?|es)?\b"),
     _kind("the hardware", r"\bhow many (?:\w+ )?(?:gpus?|tpus?|accelerators?|nodes)\b|\bwhich (?:gpus?|hardware)\b"
           r"|\bwhat hardware\b", _GPU),
-    _kind("the training time", r"\bhow (?:many|much) (?:\w+ )?(?:gpu[- ])?(?:hours?|days?|minutes?|time)\b"
+    _kind("the training time", r"\bhow (?:many|much) (?!inference\b)(?:\w+ )?(?:gpu[- ])?(?:hours?|days?|minutes?|time)\b"
           r"|\bhow long (?:does|did|do|will) (?:\S+ ){1,6}?(?:take|train)\b|\bwall[- ]clock\b", _TIME),
     _kind("the latency", r"\blatency\b|\binference (?:time|speed)\b|\bframes per second\b|\bfps\b",
           r"\blatency\b|\bfps\b|\bframes per second\b|\bthroughput\b|\binference (?:time|speed)\b|\bper second\b"

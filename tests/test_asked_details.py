@@ -24,6 +24,8 @@ def test_asked_kinds_are_read_from_the_question() -> None:
     assert names(asked_kinds("What is ConvBERT-base's inference latency on a CPU?")) == ["the latency"]
     assert names(asked_kinds("How many GPUs and how many hours did it take to train STU-Net?")) == [
         "the hardware", "the training time"]
+    # inference time is the latency, not the training time
+    assert names(asked_kinds("How much inference time does HarDNet save compared with ResNet-50?")) == ["the latency"]
     # a noise schedule is no learning-rate schedule; a LaTeX formula asks no cost
     assert asked_kinds("What noise schedule does DDPM use?") == []
     assert asked_kinds("Why is attention $O(n^2)$ in the sequence length?") == []
