@@ -123,6 +123,11 @@ def test_a_result_given_to_the_questions_method_from_another_papers_passage_fail
     others = ["Patch Is Not All You Need. We propose a Pattern Transformer (Patternformer) for CIFAR-100."]
     wrong = attribution("Patternformer reports a top-1 accuracy of 80.66% on CIFAR-100 [4].", cited, others, question)
     assert wrong.foreign_subjects == ("patternformer",)
+    # also when the question's other name (ImageNet) makes it look title case, and no evidence paper is about it
+    short = "What top-1 accuracy does Patternformer get on ImageNet?"
+    resnet = ["ResNet strikes back. A vanilla ResNet-50 reaches 80.4% top-1 accuracy on ImageNet."]
+    borrowed = attribution("Patternformer achieves 80.4% top-1 accuracy on ImageNet [6].", resnet, [], short)
+    assert borrowed.foreign_subjects == ("patternformer",)
     # named as an object, or spelled differently by the cited passage ("ConvNeX-T"), it is not the subject
     objects = attribution("InceptionNeXt-T trains 1.6x faster than ConvNeXt-T [1].",
                           ["InceptionNeXt. InceptionNeXt-T trains 1.6x faster than ConvNeX-T."],
