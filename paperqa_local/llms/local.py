@@ -56,13 +56,15 @@ def local_model_path(settings: Settings) -> Path:
 
 
 class LocalLLM(LLM):
-    """A GGUF chat model loaded once; streams are serialised (one llama.cpp context per model)."""
+    """A GGUF chat model loaded once; streams are serialised (one llama.cpp context per model).
+
+    ``n_ctx``, ``prompt_lookup`` and ``flash_attn`` have no defaults here: they are settings, and ``Settings`` is
+    their one home (``LocalBackend.make_client`` passes them)."""
 
     name = "local"
 
-    def __init__(self, path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_batch: int = 512, name: str | None = None, prompt_lookup: int = 0,
-                 flash_attn: bool = True) -> None:
+    def __init__(self, path: Path | str, *, n_ctx: int, prompt_lookup: int, flash_attn: bool,
+                 n_threads: int | None = None, n_batch: int = 512, name: str | None = None) -> None:
         super().__init__()
         try:
             import llama_cpp
