@@ -13,26 +13,35 @@ export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 export CMAKE_BUILD_PARALLEL_LEVEL := 2
 
-# llama.cpp is compiled for this machine's CPU (-march=native) but without ggml's AMX kernels: on
-# CPUs that report AMX (Xeon Sapphire Rapids and later, seen in VMs here) they crash the first
-# batched decode (SIGSEGV in llama_decode). Explicit -mno-* flags win over -march=native in GCC.
+# llama.cpp is compiled for this machine's CPU (-march=native) from PyPI's llama-cpp-python sdist,
+# with ggml's AMX kernels mended (deploy/llama_cpp_amx_fix.py): on CPUs with AMX (Xeon Sapphire
+# Rapids and later, the VMs here) they read prompts ~1.6x faster; unmended they crash the first
+# batched decode, and multiply with the wrong tile shapes once onnxruntime's int8 kernels ran on the
+# same thread. CPUs without AMX compile without those kernels.
 LLAMA_VERSION := $(shell sed -n 's/.*"llama-cpp-python\[server\]==\([0-9.]*\)".*/\1/p' pyproject.toml)
-LLAMA_CFLAGS  := $(if $(filter x86_64,$(shell uname -m)),-mno-amx-tile -mno-amx-int8 -mno-amx-bf16,)
-LLAMA_WHEELS  := $(HOME)/.cache/paperqa_local/wheels/llama-cpp-python-$(LLAMA_VERSION)-noamx
+LLAMA_FIX     := deploy/llama_cpp_amx_fix.py
+# the cached wheel is named for the fix's contents: a changed fix compiles afresh
+LLAMA_WHEELS  := $(HOME)/.cache/paperqa_local/wheels/llama-cpp-python-$(LLAMA_VERSION)-amx-$(shell sha256sum $(LLAMA_FIX) | cut -c1-8)
+LLAMA_SRC     := build/llama-cpp-python
 
 .PHONY: install models browser test lint demo bench llama-server clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LLAMA_FIX)
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q -U pip wheel setuptools
 	@# torch first: the CPU build on local disk (a plain requirement pulls CUDA)
 	$(PIP) install torch==2.13.0
 	@# llama-cpp-python compiles once (~9 min on 2 cores); the wheel is kept in $(LLAMA_WHEELS)
-	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { set -e; \
 	  echo "Compiling llama-cpp-python $(LLAMA_VERSION) (~9 min on 2 cores, once per machine)"; \
-	  CMAKE_ARGS='-DCMAKE_C_FLAGS="$(LLAMA_CFLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CFLAGS)"' \
-	    $(PIP) wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION); }
-	$(PIP) install $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	  rm -rf $(LLAMA_SRC) && mkdir -p $(LLAMA_SRC); \
+	  $(PIP) download -q --no-deps --no-binary :all: -d $(LLAMA_SRC) llama-cpp-python==$(LLAMA_VERSION); \
+	  tar xzf $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(LLAMA_SRC) --strip-components=1; \
+	  $(PY) $(LLAMA_FIX) $(LLAMA_SRC); \
+	  $(PIP) wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) ./$(LLAMA_SRC); }
+	@# --force-reinstall: a venv holding another build of the same version gets this one
+	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	$(PIP) install -q $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(PIP) install -e '.[dev]'
 	touch $(STAMP)
 
@@ -72,8 +81,8 @@ $(LLAMA_SERVER): $(STAMP)
 	  "llama-cpp-python==$$($(PY) -c 'import llama_cpp; print(llama_cpp.__version__)')"
 	rm -rf build/llama.cpp && mkdir -p build/llama.cpp
 	tar xzf build/sdist/llama_cpp_python-*.tar.gz -C build/llama.cpp --strip-components=3 --wildcards '*/vendor/llama.cpp/*'
+	$(PY) $(LLAMA_FIX) build/llama.cpp
 	cmake -S build/llama.cpp -B build/llama.cpp/build -DCMAKE_BUILD_TYPE=Release -DLLAMA_CURL=OFF \
-	  -DCMAKE_C_FLAGS="$(LLAMA_CFLAGS)" -DCMAKE_CXX_FLAGS="$(LLAMA_CFLAGS)" \
 	  -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=ON
 	cmake --build build/llama.cpp/build --target llama-server -j2
 
