@@ -39,9 +39,9 @@ $(STAMP): pyproject.toml $(LLAMA_FIX)
 	  tar xzf $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_VERSION).tar.gz -C $(LLAMA_SRC) --strip-components=1; \
 	  $(PY) $(LLAMA_FIX) $(LLAMA_SRC); \
 	  $(PIP) wheel -q --no-deps --no-cache-dir -w $(LLAMA_WHEELS) ./$(LLAMA_SRC); }
-	@# --force-reinstall: a venv holding another build of the same version gets this one
+	@# --force-reinstall: a venv holding another build of the same version gets this one; its
+	@# dependencies (and the [server] extra) come with the project's own requirements below
 	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
-	$(PIP) install -q $(LLAMA_WHEELS)/llama_cpp_python-*.whl
 	$(PIP) install -e '.[dev]'
 	touch $(STAMP)
 
