@@ -35,7 +35,8 @@ def _settings_parent(default: Any = None) -> argparse.ArgumentParser:
     for name, field in Settings.model_fields.items():
         flags = [f"--{name.replace('_', '-')}"] + (["-k"] if name == "k" else [])
         kind, choices = _flag_type(field.annotation)
-        common: dict[str, Any] = {"dest": f"set_{name}", "default": default, "help": field.description}
+        helptext = (field.description or "").replace("%", "%%")  # argparse formats help with %
+        common: dict[str, Any] = {"dest": f"set_{name}", "default": default, "help": helptext}
         if kind is bool:
             group.add_argument(*flags, action=argparse.BooleanOptionalAction, **common)
         else:
@@ -234,23 +235,33 @@ def render_answer(answer: Any) -> str:
 
 def cmd_models_install(args: argparse.Namespace, settings: Settings) -> int:
     from paperqa_local.llms.models import CATALOG, install_model
+    from paperqa_local.llms.requantize import runnable
 
     names = list(CATALOG) if args.all else (args.names or [settings.model])
     for name in names:
         path = install_model(name, settings.models_path, progress=True)
         print(f"{name}: {path}")
+        if settings.requantize != "none":  # made now, so the first question does not wait for it
+            print(f"{name} runs as: {runnable(path, settings.requantize)}")
     return 0
 
 
 def cmd_models_list(args: argparse.Namespace, settings: Settings) -> int:
     from paperqa_local.llms.models import list_models
+    from paperqa_local.llms.requantize import is_current, requantized_path
 
     models = list_models(settings.models_path)
+    for m in models:  # the file the local backend loads
+        source, enc = Path(m["path"]), settings.requantize
+        ready = m["installed"] and enc != "none" and is_current(source, enc)
+        m["runs_as"] = str(requantized_path(source, enc)) if ready else m["path"]
     if args.json:
         print(json.dumps(models, indent=2, default=str))
         return 0
     for m in models:
         mark = "installed" if m.get("installed") else "not installed"
+        if m["runs_as"] != m["path"]:
+            mark += f", runs as {Path(m['runs_as']).name}"
         default = " (default)" if m.get("default") else ""
         print(f"{m['name']}{default}: {mark}  {m.get('description', '')}")
     print(f"models folder: {settings.models_path}", file=sys.stderr)

@@ -132,6 +132,11 @@ class Settings(BaseModel):
     model: str = Field(DEFAULT_LOCAL_MODEL, description="Local model name or path to a GGUF file",
                        json_schema_extra=_ui("installed_models"))
     models_dir: Path | None = Field(None, description="Where GGUF models live (default: models/ in the per-user data dir, shared by all homes)")
+    requantize: Literal["none", "q8_0"] = Field(
+        "none", description="Local model: run a shipped Q4_K_M model as shipped (none) or re-encoded once as Q8_0 "
+        "(beside it, made by `models install` or at first use): on a CPU with AMX ~20% quicker answers at the same "
+        "perplexity, without AMX 1.6x slower; not the default: the tune parts lost more answers than they gained "
+        "(docs/results/quality.md, seventeenth pass). A GGUF given by path always runs as given")
     n_ctx: int = Field(4096, ge=512, description="Local model context window")
     n_threads: int | None = Field(None, ge=1, description="CPU threads for the local model (default all cores)")
     flash_attn: bool = Field(True, description="Local model: llama.cpp's fused attention kernel (on CPUs too: 7% faster "

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import MODELS_DIR, SEEDS
 
 CLI = [sys.executable, "-m", "paperqa_local.cli"]
@@ -72,6 +74,18 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().count("\n") == 0 and "k" in result.stderr
     missing = run(tmp_path / "home", "remove", "deadbeef")
     assert missing.returncode == 2 and "deadbeef" in missing.stderr
+
+
+def test_every_command_prints_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each settings flag's help is its field's description, "25%" and all (argparse reads % as a format)."""
+    from paperqa_local.cli import build_parser, main
+
+    commands = [[]] + [[name] for name in build_parser()._subparsers._group_actions[0].choices]
+    for command in commands + [["models", "list"], ["eval", "run"]]:
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        assert done.value.code == 0, command
+    assert "--requantize" in capsys.readouterr().out
 
 
 def test_seeds_against_a_chroma_server(tmp_path: Path, chroma_server: str) -> None:

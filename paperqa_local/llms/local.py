@@ -34,7 +34,8 @@ import numpy as np
 
 from paperqa_local.errors import BackendUnavailable, ModelError
 from paperqa_local.llms.base import LLM, Message
-from paperqa_local.llms.models import resolve_model
+from paperqa_local.llms.models import CATALOG, resolve_model
+from paperqa_local.llms.requantize import runnable
 from paperqa_local.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,15 @@ SAMPLING = {"top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0}
 
 
 def local_model_path(settings: Settings) -> Path:
-    """The GGUF for ``settings.model``; BackendUnavailable (naming the install command) if it is missing."""
+    """The GGUF to load for ``settings.model`` (a shipped model re-encoded as ``settings.requantize``);
+    BackendUnavailable (naming the install command) if it is missing."""
     try:
-        return resolve_model(settings.model, settings.models_path)
+        path = resolve_model(settings.model, settings.models_path)
     except ModelError as err:
         raise BackendUnavailable(f"local backend: {err}") from None
+    if settings.requantize != "none" and settings.model in CATALOG:
+        return runnable(path, settings.requantize)
+    return path
 
 
 class LocalLLM(LLM):

@@ -131,7 +131,7 @@ def install_model(
     except OSError as err:
         raise ModelError(f"{models_dir}: cannot create the models folder ({err.strerror})") from None
     target = model_path(name, models_dir)
-    with _install_lock(target):
+    with install_lock(target):
         if target.exists():
             if verify_model(target, entry, progress=progress):
                 log.info("%s is already installed at %s", name, target)
@@ -319,7 +319,7 @@ def _check_space(models_dir: Path, entry: CatalogEntry) -> None:
 
 
 @contextlib.contextmanager
-def _install_lock(target: Path) -> Iterator[None]:
+def install_lock(target: Path) -> Iterator[None]:
     """Two processes installing into one folder take turns (the second then finds its model installed).
 
     The lock is taken on the folder itself, so no lock files are left behind.
