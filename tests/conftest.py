@@ -28,6 +28,18 @@ def models_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fast_model(models_dir: Path) -> Path:
+    """The installed 0.5B GGUF, complete (the real local model of the integration tests)."""
+    from paperqa_local.llms.models import CATALOG, model_path
+
+    name = "qwen2.5-coder-0.5b-instruct-q4_k_m"
+    path = model_path(name, models_dir)
+    if not path.is_file() or path.stat().st_size != CATALOG[name].size:
+        pytest.fail(f"{path} is missing: run `make install`")
+    return path
+
+
+@pytest.fixture(scope="session")
 def output_dir() -> Path:
     OUTPUT.mkdir(exist_ok=True)
     return OUTPUT

@@ -12,7 +12,6 @@ from paperqa_local.errors import BackendUnavailable
 from paperqa_local.evaluation.servers import free_port, stop_process, wait_for_port
 from paperqa_local.llms import get_llm
 from paperqa_local.llms.local import LocalLLM
-from paperqa_local.llms.models import CATALOG, model_path
 from paperqa_local.llms.openai import OpenAICompatibleLLM
 from paperqa_local.settings import Settings
 
@@ -21,14 +20,6 @@ pytestmark = pytest.mark.integration
 FAST = "qwen2.5-coder-0.5b-instruct-q4_k_m"
 SYSTEM = "You are a terse assistant. Answer in one short sentence."
 MESSAGES = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "What color is the sky on a clear day?"}]
-
-
-@pytest.fixture(scope="module")
-def fast_model(models_dir: Path) -> Path:
-    path = model_path(FAST, models_dir)
-    if not path.is_file() or path.stat().st_size != CATALOG[FAST].size:
-        pytest.fail(f"{path} is missing: run `make install`")
-    return path
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from paperqa_local.errors import ModelError
 from paperqa_local.llms import get_llm
 from paperqa_local.llms.local import LocalLLM, local_model_path
-from paperqa_local.llms.models import CATALOG, model_path
+from paperqa_local.llms.models import model_path
 from paperqa_local.llms.requantize import is_current, requantize, requantized_path, runnable
 from paperqa_local.settings import Settings
 
@@ -23,15 +23,12 @@ MESSAGES = [{"role": "system", "content": "You are a terse assistant. Answer in 
 
 
 @pytest.fixture
-def shipped(tmp_path: Path, models_dir: Path) -> Path:
+def shipped(tmp_path: Path, fast_model: Path) -> Path:
     """A models folder of its own holding the installed 0.5B model (linked, not copied)."""
-    real = model_path(FAST, models_dir)
-    if not real.is_file() or real.stat().st_size != CATALOG[FAST].size:
-        pytest.fail(f"{real} is missing: run `make install`")
     folder = tmp_path / "models"
     folder.mkdir()
     link = model_path(FAST, folder)
-    link.symlink_to(real)
+    link.symlink_to(fast_model)
     return link
 
 
@@ -86,10 +83,13 @@ def test_a_file_llama_cpp_cannot_read_is_named_and_leaves_nothing(tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.gguf"]
 
 
-def test_a_model_given_by_path_or_with_requantize_none_runs_as_given(tmp_path: Path) -> None:
+def test_a_model_given_by_path_runs_as_given_and_unknown_encodings_are_named(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     own = tmp_path / "mine.gguf"
     own.write_bytes(b"GGUF")
-    assert local_model_path(Settings.load(home=tmp_path / "home", model=str(own))) == own
+    with caplog.at_level(logging.INFO):
+        assert local_model_path(Settings.load(home=tmp_path / "home", model=str(own), requantize="q8_0")) == own
+    assert "mine.gguf" not in caplog.text  # not even tried: only the shipped catalog files are re-encoded
     with pytest.raises(ModelError, match="unknown encoding 'q3'"):
         requantize(own, "q3")
     assert not list(tmp_path.glob("*.q8_0.gguf"))
