@@ -1,5 +1,5 @@
 """Page and quote questions, answered from where passages sit: "Which page says '…'?", "Where does the
-paper define X?".
+paper define X?". A question that quotes a name or a phrase and asks about something else goes to the pipeline.
 
 These are questions about location, not content: every chunk knows its page(s) and section, so
 the answer is a lookup, not generation. A quote is matched on a normalised form of the text
@@ -29,6 +29,13 @@ MAX_MATCHES = 3
 MIN_RUN = 3  # characters: the shortest run of a near-exact match that counts
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|„([^“”]+)[“”]|(?<!\w)\'([^\']+)\'(?!\w)')
+# a quoted span is looked up only when the question asks where it is (or is little more than the quote): "What
+# does the 'ViTs outperform ResNets without pre-training' paper propose?" quotes a name and asks about content
+_ASKS_WHERE = re.compile(
+    r"\b(?:where|(?:which|what)\s+(?:pages?|sections?|papers?|parts?|passages?|sentences?|paragraphs?|lines?|"
+    r"documents?|articles?|chapters?|sources?)|find|locate|look\s+up|search\s+for|who\s+(?:says|said|wrote|writes)|"
+    r"quoted?|quotes|source)\b", re.IGNORECASE)
+BARE_QUOTE_WORDS = 2  # words besides the quote that still make it a pasted quote to look up ("Find: '…'")
 _DEFINE = [
     re.compile(r"\bwhere\b.*?\bdefines?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
     re.compile(r"\bwhere\b.*?\b(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+?)\s+defined\b",
@@ -92,6 +99,12 @@ def quoted_span(question: str, min_words: int = MIN_QUOTE_WORDS) -> str | None:
     spans = [next(g for g in m.groups() if g is not None).strip() for m in _QUOTED.finditer(question)]
     spans = [s for s in spans if len(s.split()) >= min_words]
     return max(spans, key=len) if spans else None
+
+
+def asks_where(question: str, quote: str) -> bool:
+    """Whether a question quoting ``quote`` asks where it is, rather than asking about what the quote names."""
+    rest = question.replace(quote, " ")
+    return bool(_ASKS_WHERE.search(rest)) or len(re.findall(r"\w+", rest)) <= BARE_QUOTE_WORDS
 
 
 def defined_term(question: str) -> str | None:
@@ -182,7 +195,7 @@ def _fold(text: str) -> str:
 def locate_answer(question: str, library: Searchable, shown: str | None = None) -> Answer | None:
     """The answer to a page / quote / definition question, or None to let the normal pipeline answer it."""
     quote = quoted_span(question)
-    if quote:
+    if quote and asks_where(question, quote):
         matches = find_quote(library, quote)
         if matches:
             return located(shown or question, matches, "The quoted passage" if matches[0].exact

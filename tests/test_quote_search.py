@@ -8,6 +8,7 @@ import pytest
 
 from paperqa_local.quote_search import (
     QuoteMatch,
+    asks_where,
     defined_term,
     find_quote,
     locate_answer,
@@ -74,6 +75,25 @@ def test_quoted_span(question: str, span: str | None) -> None:
     assert quoted_span(question) == span
 
 
+@pytest.mark.parametrize(("question", "where"), [
+    ('Which page says "the router does not require a separate index"?', True),
+    ("Where does it say \u201cwe fix the infrastructure to 99\u201d?", True),
+    ("On which page: 'sparse routing improves exact match on MS MARCO'", True),
+    ('Find "sparse routing improves exact match"', True),
+    ('"sparse routing improves exact match on MS MARCO"', True),  # a pasted quote
+    ('Who wrote "sparse routing improves exact match"?', True),
+    # a quoted title or description, and a question about the content: answered by the pipeline
+    ("How many image-text pairs was the original 'predict which caption goes with which image' model trained on?",
+     False),
+    ('Diagnostic characteristics of child bipolar I disorder: does the "Treatment of Early Age Mania (team)" '
+     "sample generalize?", False),
+    ("Which datasets were used in 'Label a few, we label the rest'?", False),
+])
+def test_a_quote_is_looked_up_only_when_asked_where(question: str, where: bool) -> None:
+    quote = quoted_span(question)
+    assert quote is not None and asks_where(question, quote) is where
+
+
 @pytest.mark.parametrize(("question", "term"), [
     ("Where does the paper define vortex dropout?", "vortex dropout"),
     ("Where is the term 'sparse routing' defined?", "sparse routing"),
@@ -122,6 +142,9 @@ def test_located_answer_cites_the_passage_with_its_page() -> None:
     definition = locate_answer("Where does the paper define vortex dropout?", Keywords([chunk]))
     assert definition is not None and definition.text.startswith("\u201cvortex dropout\u201d is defined on p. 3")
     assert locate_answer("What does ZephyrNet forecast?", Keywords([chunk])) is None
+    # a quote that names what the question asks about: a content question, for the pipeline
+    assert locate_answer('Why does ZephyrNet use "randomly removing simulated vortices"?', Keywords([chunk])) is None
+    assert locate_answer('"randomly removing simulated vortices from the flows"', Keywords([chunk])) is not None
     assert locate_answer('Which page says "nothing like this is written anywhere"?', Keywords([chunk])) is None
 
 
