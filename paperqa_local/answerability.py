@@ -59,9 +59,14 @@ def question_names(question: str) -> list[str]:
     (Whisper). ``claim_checks.names`` finds the phrase-level names of answer sentences."""
     found: list[str] = []
     title_case = _title_case(question)
+    shouted = _shouted(question)
     for i, m in enumerate(_TOKEN.finditer(question)):
         word = m.group().strip("-")
         if len(word) < 2 or word.lower() in STOPWORDS or word.isdigit():
+            continue
+        if shouted:  # in capitals throughout, only letters with digits (GSM8K, V2) still mark a name
+            if any(c.isdigit() for c in word) and any(c.isalpha() for c in word):
+                found.append(word)
             continue
         inner_capital = any(c.isupper() for c in word[1:])
         digits = any(c.isdigit() for c in word) and any(c.isalpha() for c in word)
@@ -77,7 +82,15 @@ def _title_case(question: str) -> bool:
     and do not count: "What top-1 accuracy does Patternformer get on ImageNet?" is not title case."""
     words = [w for w in re.findall(r"[A-Za-z]{4,}", question)[1:]
              if w.lower() not in STOPWORDS and not any(c.isupper() for c in w[1:])]
-    return len(words) >= 3 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+    # three capitalised words at least: "What does Gaussian Splatting achieve?" names Gaussian Splatting
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised >= 3 and capitalised >= 0.6 * len(words)
+
+
+def _shouted(question: str) -> bool:
+    """Written in capitals throughout ("WHAT ACCURACY DOES MEAL V2 REACH?"): case marks no name."""
+    words = re.findall(r"[A-Za-z]{2,}", question)
+    return len(words) >= 4 and sum(w.isupper() for w in words) >= 0.8 * len(words)
 
 
 def _forms(word: str) -> set[str]:
@@ -270,13 +283,20 @@ _YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would
 
 
 _WH = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.IGNORECASE)
+#: a request, not a yes/no question: "Can you tell me how fast FFCV trains?", "List the datasets HBFormer uses?"
+_REQUEST = re.compile(r"^\s*(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|please\s+)?(?:tell|list|explain|"
+                      r"describe|summari[sz]e|give|name|show|outline|walk|compare)\b(?!.*\b(?:whether|if)\b)",
+                      re.IGNORECASE)
 
 
 def is_yes_no(question: str) -> bool:
     """A question a verdict (yes/no/maybe) answers: it, or a clause after a colon or full stop, opens with
     an auxiliary verb ("Does X improve Y?", "Double balloon enteroscopy: is it efficacious and safe?"),
-    or it asks with no question word at all ("The nurse cystoscopist: a feasible option?")."""
+    or it asks with no question word at all ("The nurse cystoscopist: a feasible option?"); a request ("Can you
+    tell me …", "List …") is not one unless it asks whether."""
     question = question.strip()
+    if _REQUEST.match(question):
+        return False
     if question.endswith("?") and not _WH.search(question):
         return True
     return any(_YES_NO.match(clause) for clause in re.split(r"(?<=[.:;?])\s+", question))

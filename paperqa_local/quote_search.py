@@ -29,17 +29,23 @@ MAX_MATCHES = 3
 MIN_RUN = 3  # characters: the shortest run of a near-exact match that counts
 
 _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|„([^“”]+)[“”]|(?<!\w)\'([^\']+)\'(?!\w)')
-# a quoted span is looked up only when the question asks where it is (or is little more than the quote): "What
+# a quoted span is looked up only when the question asks where it is (or is nothing but the quote): "What
 # does the 'ViTs outperform ResNets without pre-training' paper propose?" quotes a name and asks about content
+_AUX = r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have)"
+# "where" that asks, not "in the setting where the backbone is frozen"
+_WHERE = rf"\bwhere\s+(?:in\s+(?:the|this|that)\s+\w+\s+)?{_AUX}\b"
+_SAYS = (r"(?:say|says|said|write|writes|wrote|written|mention|mentions|mentioned|appear|appears|appeared|state|states"
+         r"|stated|occur|occurs|quote|quotes|quoted)")
 _ASKS_WHERE = re.compile(
-    r"\b(?:where|(?:which|what)\s+(?:pages?|sections?|papers?|parts?|passages?|sentences?|paragraphs?|lines?|"
-    r"documents?|articles?|chapters?|sources?)|find|locate|look\s+up|search\s+for|who\s+(?:says|said|wrote|writes)|"
-    r"quoted?|quotes|source)\b", re.IGNORECASE)
-BARE_QUOTE_WORDS = 2  # words besides the quote that still make it a pasted quote to look up ("Find: '…'")
+    rf"{_WHERE}.*\b{_SAYS}\b"  # "Where does it say '…'?", "Where is '…' stated?"
+    r"|\b(?:which|what)\s+(?:pages?|sections?|papers?|parts?|passages?|sentences?|paragraphs?|lines?|documents?"
+    r"|articles?|chapters?|sources?)\b"
+    r"|^\W*(?:find|locate|look\s+up|search\s+for)\b"  # "Find '…'" (not "Did the authors find that '…'?")
+    r"|\bwho\s+(?:says|said|wrote|writes)\b|\bquoted?\b|\bquotes\b|\bsource\b", re.IGNORECASE)
 _DEFINE = [
-    re.compile(r"\bwhere\b.*?\bdefines?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
-    re.compile(r"\bwhere\b.*?\b(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+?)\s+defined\b",
-               re.IGNORECASE),
+    re.compile(rf"{_WHERE}.*?\bdefines?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
+    re.compile(r"\bwhere\s+(?:in\s+(?:the|this|that)\s+\w+\s+)?(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?"
+               r"(?P<term>.+?)\s+defined\b", re.IGNORECASE),
     re.compile(r"\b(?:which|what)\s+page\b.*?\b(?:defines?|definition\s+of)\s+(?P<term>.+)", re.IGNORECASE),
 ]
 _TERM_TAIL = re.compile(r"\s*(?:\bin\s+(?:the|this|that)\s+(?:paper|article|work|study)\b.*)?[?.!\s]*$", re.I)
@@ -104,7 +110,7 @@ def quoted_span(question: str, min_words: int = MIN_QUOTE_WORDS) -> str | None:
 def asks_where(question: str, quote: str) -> bool:
     """Whether a question quoting ``quote`` asks where it is, rather than asking about what the quote names."""
     rest = question.replace(quote, " ")
-    return bool(_ASKS_WHERE.search(rest)) or len(re.findall(r"\w+", rest)) <= BARE_QUOTE_WORDS
+    return bool(_ASKS_WHERE.search(rest)) or not re.search(r"\w", rest)
 
 
 def defined_term(question: str) -> str | None:
@@ -209,7 +215,12 @@ def locate_answer(question: str, library: Searchable, shown: str | None = None) 
 
 
 def located(question: str, matches: list[QuoteMatch], what: str) -> Answer:
-    """ "<what> is on p. N (§ Section) of “<paper>” [1]." with each passage as a cited context."""
+    """ "<what> is on p. N (§ Section) of “<paper>” [1]." with each passage as a cited context; two chunks of one
+    paper at the same place (overlapping chunks) are said once."""
+    places: dict[tuple[str, str], QuoteMatch] = {}
+    for m in matches:
+        places.setdefault((m.chunk.paper_id, m.where), m)
+    matches = list(places.values())
     contexts = [Context(number=i, chunk=m.chunk, text=m.chunk.text, score=m.score, relevance=m.score)
                 for i, m in enumerate(matches, start=1)]
     first = matches[0]

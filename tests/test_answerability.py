@@ -51,6 +51,12 @@ def test_yes_no_questions_are_found_after_a_title_clause() -> None:
     assert is_yes_no("The nurse cystoscopist: a feasible option?")
     assert not is_yes_no("What learning rate schedule was used to train ConvNeXt?")
     assert not is_yes_no("Which method trains an ImageNet ResNet-50 to 75% in about 20 minutes?")
+    # requests are not yes/no questions, unless they ask whether
+    assert not is_yes_no("Can you tell me how fast FFCV trains a ResNet-50?")
+    assert not is_yes_no("Tell me about HBFormer?")
+    assert not is_yes_no("List the datasets used by HBFormer?")
+    assert is_yes_no("Can you tell me whether FFCV speeds up training?")
+    assert is_yes_no("Can FFCV train a ResNet-50 in 20 minutes?")
 
 
 def test_title_case_questions_do_not_turn_every_word_into_a_name() -> None:
@@ -61,3 +67,11 @@ def test_title_case_questions_do_not_turn_every_word_into_a_name() -> None:
     # two names with inner capitals do not make a short question title case: Patternformer stays a name
     assert question_names("What top-1 accuracy does Patternformer get on ImageNet?") == ["top-1", "Patternformer",
                                                                                          "ImageNet"]
+    # two capitalised words of a short question are a name, not a style
+    assert question_names("What does Gaussian Splatting achieve?") == ["Gaussian", "Splatting"]
+
+
+def test_a_question_in_capitals_names_only_what_has_digits() -> None:
+    assert question_names("WHAT TOP-1 ACCURACY DOES MEAL V2 REACH ON IMAGENET?") == ["TOP-1", "V2"]
+    assert question_names("PREVALENCE OF THE STREPTOCOCUS AGALACTIAE IN THE PREGNANT WOMAN: IS CULTURE A "
+                          "DETERMINANT FACTOR?") == []

@@ -324,6 +324,8 @@ def test_an_answer_giving_no_asked_number_says_the_papers_give_none() -> None:
     assert not numbers_unanswered(question, given)
     # a question asking something besides numbers is answered by the rest
     assert not numbers_unanswered("How does LowFormer work, and what accuracy does it reach?", vague)
+    # "what kind of improvement" asks what sort, not how much: no gap sentence
+    assert not numbers_unanswered("What kind of improvement does LowFormer bring over efficient backbones?", vague)
 
 
 def test_a_refused_comparison_of_two_named_papers_quotes_each_paper() -> None:

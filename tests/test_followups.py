@@ -35,3 +35,14 @@ def test_a_name_for_a_part_of_the_discussed_method_keeps_the_conversation_names(
     assert carry_names("What does LoRA add?", turns, "What does LoRA add?") == "What does LoRA add?"
     assert carry_names("What does the BERT model add?", turns, "What does the BERT model add?") \
         == "What does the BERT model add?"
+
+
+def test_a_follow_up_that_points_back_keeps_the_names_even_when_it_names_a_condition() -> None:
+    """"How fast does it train ResNet-50?" after "What does FFCV speed up?": ResNet-50 is what it trains, FFCV is
+    still "it"; and a third turn still gets the name only the first one held."""
+    turns = [("What does FFCV speed up?", "Data loading for training [1].")]
+    assert carry_names("How fast does ResNet-50 train?", turns, "How fast does it train ResNet-50?") \
+        == "How fast does ResNet-50 train? (FFCV)"
+    turns.append(("How fast does it train ResNet-50?", "75% in 20 minutes [1]."))
+    assert carry_names("What accuracy does ResNet-50 reach?", turns, "and what accuracy does it reach?") \
+        == "What accuracy does ResNet-50 reach? (FFCV)"

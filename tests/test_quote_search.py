@@ -82,6 +82,10 @@ def test_quoted_span(question: str, span: str | None) -> None:
     ('Find "sparse routing improves exact match"', True),
     ('"sparse routing improves exact match on MS MARCO"', True),  # a pasted quote
     ('Who wrote "sparse routing improves exact match"?', True),
+    ("Where is 'sparse routing improves exact match' stated?", True),
+    ('Did the authors find that "gradually increasing the dropped units" helps?', False),  # "find" as a verb
+    ('Where does "Battle of the Backbones" get its models from?', False),  # where, but not where it is said
+    ('Explain "approximate nearest neighbour search with token embeddings"', False),
     # a quoted title or description, and a question about the content: answered by the pipeline
     ("How many image-text pairs was the original 'predict which caption goes with which image' model trained on?",
      False),
@@ -98,6 +102,8 @@ def test_a_quote_is_looked_up_only_when_asked_where(question: str, where: bool) 
     ("Where does the paper define vortex dropout?", "vortex dropout"),
     ("Where is the term 'sparse routing' defined?", "sparse routing"),
     ("Which page defines the reflective decoder?", "reflective decoder"),
+    ("Where in the paper is the term 'sparse routing' defined?", "sparse routing"),
+    ("In the setting where the backbone is frozen, how do the authors define Moment Probing?", None),  # not "where?"
     ("Where do the authors define “recall at ten” in the paper?", "recall at ten"),
     ("Where is the loss defined in terms of the margin?", "loss"),
     ("What is vortex dropout?", None),
@@ -130,6 +136,14 @@ def test_every_exact_match_in_library_order_else_the_one_closest() -> None:
     assert [m.chunk.page for m in found] == [1, 4] and all(m.exact for m in found)
     near = find_quote(Keywords(chunks), "the first stage retrievers do not require a separate index")
     assert len(near) == 1 and not near[0].exact and near[0].chunk.page == 1
+
+
+def test_overlapping_chunks_at_one_place_are_said_once() -> None:
+    same = "Its key idea is vortex dropout: randomly removing simulated vortices from the flows."
+    chunks = [_chunk(same, index=0), _chunk(f"{same} More.", index=1), _chunk(same, page=7, index=2)]
+    answer = locate_answer('Which page says "randomly removing simulated vortices"?', Keywords(chunks))
+    assert answer is not None and answer.text.count("p. 3") == 1 and "p. 7" in answer.text
+    assert len(answer.contexts) == len(answer.sentences) == 2
 
 
 def test_located_answer_cites_the_passage_with_its_page() -> None:
