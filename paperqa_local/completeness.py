@@ -72,7 +72,8 @@ STEM = 6
 #: A question that asks for a result given as a number (not merely "what method ...").
 _ASKS_NUMBER = re.compile(
     r"\bhow (?:much|many|far|fast|large|big|small|long|often|accurate(?:ly)?)\b|\bby (?:what|how much)\b"
-    r"|\bup to what\b|\bwhat (?!(?:kinds?|types?|sorts?|forms?) of\b)(?:\S+ ){0,3}?(?:accuracy|score|percentage|percent|proportion|fraction|rate|map|ap|nds"
+    r"|\bup to what\b|\bwhat (?!(?:kinds?|types?|sorts?|forms?) of\b)(?:\S+ ){0,3}?"  # not "what kind of gain"
+    r"(?:accuracy|score|percentage|percent|proportion|fraction|rate|map|ap|nds"
     r"|f1|bleu|rouge|dice|error|perplexity|speed-?ups?|number|size|count|gain|improvement|margin|reduction|ratio"
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
 

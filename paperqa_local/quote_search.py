@@ -33,7 +33,8 @@ _QUOTED = re.compile(r'"([^"]+)"|“([^”]+)”|‘([^’]+)’|«([^»]+)»|�
 # does the 'ViTs outperform ResNets without pre-training' paper propose?" quotes a name and asks about content
 _AUX = r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have)"
 # "where" that asks, not "in the setting where the backbone is frozen"
-_WHERE = rf"\bwhere\s+(?:in\s+(?:the|this|that)\s+\w+\s+)?{_AUX}\b"
+_WHERE_IN = r"\bwhere\s+(?:in\s+(?:the|this|that)\s+\w+\s+)?"  # "where", "where in the paper"
+_WHERE = rf"{_WHERE_IN}{_AUX}\b"
 _SAYS = (r"(?:say|says|said|write|writes|wrote|written|mention|mentions|mentioned|appear|appears|appeared|state|states"
          r"|stated|occur|occurs|quote|quotes|quoted)")
 _ASKS_WHERE = re.compile(
@@ -44,8 +45,8 @@ _ASKS_WHERE = re.compile(
     r"|\bwho\s+(?:says|said|wrote|writes)\b|\bquoted?\b|\bquotes\b|\bsource\b", re.IGNORECASE)
 _DEFINE = [
     re.compile(rf"{_WHERE}.*?\bdefines?\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+)", re.IGNORECASE),
-    re.compile(r"\bwhere\s+(?:in\s+(?:the|this|that)\s+\w+\s+)?(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?"
-               r"(?P<term>.+?)\s+defined\b", re.IGNORECASE),
+    re.compile(rf"{_WHERE_IN}(?:is|are)\s+(?:the\s+(?:term|notion|concept)\s+)?(?P<term>.+?)\s+defined\b",
+               re.IGNORECASE),
     re.compile(r"\b(?:which|what)\s+page\b.*?\b(?:defines?|definition\s+of)\s+(?P<term>.+)", re.IGNORECASE),
 ]
 _TERM_TAIL = re.compile(r"\s*(?:\bin\s+(?:the|this|that)\s+(?:paper|article|work|study)\b.*)?[?.!\s]*$", re.I)
