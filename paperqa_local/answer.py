@@ -27,6 +27,7 @@ import numpy as np
 from paperqa_local.answerability import paper_forms, title_head, title_name, word_forms
 from paperqa_local.claim_checks import Papers, attribution, is_choice, is_hedge, support_score, unstated_clause
 from paperqa_local.prompts import CANNOT_ANSWER
+from paperqa_local.reply_text import tidy_reply
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
 from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_sentences
 
@@ -60,9 +61,13 @@ def parse_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
         cited.extend(n for n in good if n not in cited)
         return "".join(f"[{n}]" for n in good)
 
-    out = LOOSE_MARKER.sub(lambda m: (" " + repl(m)) if repl(m) else "", text)
-    out = re.sub(r"\s+([.,;:!?])", r"\1", out)
-    out = re.sub(r"(\])\s+(\[)", r"\1\2", out)
+    def marker(m: re.Match[str]) -> str:
+        lead = "\n" if "\n" in m.group(0)[: m.start(1) - m.start(0)] else " "  # a line's opening marker stays there
+        return (lead + repl(m)) if repl(m) else ""
+
+    out = LOOSE_MARKER.sub(marker, text)
+    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
+    out = re.sub(r"(\])[ \t]+(\[)", r"\1\2", out)
     return re.sub(r"[ \t]{2,}", " ", out).strip(), cited
 
 
@@ -79,16 +84,19 @@ def build_answer(
     contexts: list[Context],
     embed: Callable[[list[str]], np.ndarray],
     support_threshold: float,
+    *,
+    truncated: bool = False,
     **fields: object,
 ) -> Answer:
-    """Turn raw model text into an ``Answer`` with checked sentences and references."""
+    """Turn raw model text into an ``Answer`` with checked sentences and references; ``truncated``: the token
+    limit ended the reply."""
     if not contexts or is_cannot_answer(raw):
         return not_answered(question, contexts, **fields)
     by_number = {c.number: c for c in contexts}
-    text, _ = parse_markers(raw, set(by_number))
+    text, _ = parse_markers(tidy_reply(raw, truncated=truncated), set(by_number))
     text = drop_locations(text, contexts)
-    sentences = [keep_subject(s, by_number) for s in fold_pointers(split_sentences(text))
-                 if LOOSE_MARKER.sub("", s).strip(" .")]
+    lines = [s for line in text.split("\n") for s in split_sentences(line)]  # tidy_reply: a sentence per line
+    sentences = [keep_subject(s, by_number) for s in fold_pointers(lines) if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)
 

@@ -278,8 +278,9 @@ class PaperQA:
         timings["llm_s"] = round(time.perf_counter() - t0 - evidence_s, 3)
         fields["usage"] = backend.usage
         raw = "".join(parts)
+        truncated = backend.usage.get("completion_tokens", 0) >= s.max_tokens  # the token limit ended it
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
-                              raw_text=raw, **fields)
+                              truncated=truncated, raw_text=raw, **fields)
         if answer.cannot_answer and fields.get("verdict") and opens_with_verdict(raw):
             # a yes/no answer whose prose failed the checks: the scored verdict with quoted evidence
             answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer

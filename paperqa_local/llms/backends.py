@@ -9,6 +9,7 @@ subclass decorated with ``@register``.
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from collections.abc import Callable, Hashable, Iterator
@@ -19,6 +20,7 @@ import numpy as np
 from paperqa_local.errors import SettingsError
 from paperqa_local.llms.extractive import extractive_answer
 from paperqa_local.llms.grammar import citation_grammar
+from paperqa_local.reply_text import runaway
 from paperqa_local.verdicts import OPTIONS, Decision, calibration, decide
 
 if TYPE_CHECKING:
@@ -28,6 +30,9 @@ if TYPE_CHECKING:
     from paperqa_local.settings import Settings
 
 Embed = Callable[[list[str]], np.ndarray]
+log = logging.getLogger(__name__)
+#: A piece that may end a sentence or a marker: only then can the reply have started to loop.
+_LOOP_ENDS = frozenset(".!?]\n")
 
 BACKENDS: dict[str, type[Backend]] = {}
 
@@ -160,7 +165,15 @@ class ChatBackend(Backend):
             from paperqa_local.prompts import CANNOT_ANSWER
 
             grammar = citation_grammar([c.number for c in evidence.contexts], CANNOT_ANSWER)
-        yield from self.generate(self.answer_messages(question, evidence, instruction), grammar=grammar)
+        reply = self.generate(self.answer_messages(question, evidence, instruction), grammar=grammar)
+        text = ""
+        with contextlib.closing(reply):
+            for piece in reply:
+                yield piece
+                text += piece
+                if not _LOOP_ENDS.isdisjoint(piece) and runaway(text):
+                    log.info("answer stopped: the model repeats itself")
+                    return
 
     def option_logprobs(self, messages: list[Message], options: dict[str, list[str]]) -> dict[str, float] | None:
         score = getattr(self.llm, "first_token_logprobs", None)
@@ -197,9 +210,11 @@ class ChatBackend(Backend):
         s = self.settings
         stream = llm.stream(messages, max_tokens=max_tokens or s.max_tokens, temperature=s.temperature,
                             grammar=grammar)
-        with contextlib.closing(stream):  # type: ignore[type-var]
-            yield from stream
-        self.usage = dict(llm.last_usage)
+        try:
+            with contextlib.closing(stream):  # type: ignore[type-var]
+                yield from stream
+        finally:  # also when the consumer stops the reply early
+            self.usage = dict(llm.last_usage)
 
 
 @register
