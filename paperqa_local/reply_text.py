@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from paperqa_local.text_rules import LOOSE_MARKER, split_sentences
+from paperqa_local.text_rules import LOOSE_MARKER, MARKER_GROUP, split_sentences
 
 #: The same marker three times in a row at the end of the reply: the model is looping.
 _MARKER_LOOP = re.compile(r"(\[\d+\])(?:\s*\1){2,}\s*$")
@@ -23,9 +23,9 @@ _REPEATED_MARKER = re.compile(r"(\[(\d+)\])(?:[ \t]*\[\2\])+")
 #: A list item's lead at a line's start: a bullet or "1." / "1)"; group 1 is what follows it.
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(\S.*)$")
 #: A line that opens with a marker (a list item the model led with its passage's number).
-_MARKER_LED = re.compile(r"^\s*\[\d+(?:\s*[,;–-]\s*\d+)*\]\s*\S")
+_MARKER_LED = re.compile(rf"^\s*{MARKER_GROUP.pattern}\s*\S")
 #: A sentence that ended: its full stop (or colon, semicolon), then perhaps quotes and markers.
-_ENDED = re.compile(r"[.!?:;][\"')]*(?:\s*\[\d+(?:\s*[,;–-]\s*\d+)*\])*\s*$")
+_ENDED = re.compile(rf"[.!?:;][\"')]*(?:\s*{MARKER_GROUP.pattern})*\s*$")
 #: A sentence that short is no loop when said twice ("Yes.").
 _MIN_REPEAT_WORDS = 3
 
