@@ -61,14 +61,10 @@ def parse_markers(text: str, valid: set[int]) -> tuple[str, list[int]]:
         cited.extend(n for n in good if n not in cited)
         return "".join(f"[{n}]" for n in good)
 
-    def marker(m: re.Match[str]) -> str:
-        lead = "\n" if "\n" in m.group(0)[: m.start(1) - m.start(0)] else " "  # a line's opening marker stays there
-        return (lead + repl(m)) if repl(m) else ""
-
-    out = LOOSE_MARKER.sub(marker, text)
-    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
-    out = re.sub(r"(\])[ \t]+(\[)", r"\1\2", out)
-    return re.sub(r"[ \t]{2,}", " ", out).strip(), cited
+    out = LOOSE_MARKER.sub(lambda m: (" " + r) if (r := repl(m)) else "", text)
+    out = re.sub(r"\s+([.,;:!?])", r"\1", out)
+    out = re.sub(r"(\])\s+(\[)", r"\1\2", out)
+    return re.sub(r"\s{2,}", " ", out).strip(), cited
 
 
 def is_cannot_answer(text: str) -> bool:
@@ -93,9 +89,8 @@ def build_answer(
     if not contexts or is_cannot_answer(raw):
         return not_answered(question, contexts, **fields)
     by_number = {c.number: c for c in contexts}
-    text, _ = parse_markers(tidy_reply(raw, truncated=truncated), set(by_number))
-    text = drop_locations(text, contexts)
-    lines = [s for line in text.split("\n") for s in split_sentences(line)]  # tidy_reply: a sentence per line
+    valid = set(by_number)
+    lines = [drop_locations(parse_markers(s, valid)[0], contexts) for s in tidy_reply(raw, truncated=truncated)]
     sentences = [keep_subject(s, by_number) for s in fold_pointers(lines) if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)

@@ -42,8 +42,8 @@ def runaway(text: str) -> bool:
     return len(set(long)) < len(long)
 
 
-def tidy_reply(raw: str, *, truncated: bool = False) -> str:
-    """The reply with one sentence per list line, each marker and each sentence once, no cut marker, and (when
+def tidy_reply(raw: str, *, truncated: bool = False) -> list[str]:
+    """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, and (when
     the token limit cut it) a last sentence that ends in "…"."""
     text = _REPEATED_MARKER.sub(r"\1", _CUT_MARKER.sub("", raw.rstrip()))
     if truncated and text and not (_ENDED.search(text) or text.endswith("]")):
@@ -71,7 +71,7 @@ def tidy_reply(raw: str, *, truncated: bool = False) -> str:
                 continue
             seen.add(body)
             kept.append(sentence)
-    return "\n".join(kept)
+    return kept
 
 
 def _bodies(text: str) -> list[str]:

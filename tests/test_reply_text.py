@@ -35,26 +35,26 @@ def test_a_list_of_marker_led_lines_is_one_sentence_per_line_each_with_its_own_m
 
 
 def test_bulleted_and_numbered_lists_lose_their_bullets_and_gain_full_stops() -> None:
-    assert tidy_reply("- ReferFormer reaches 55.6 J&F [1]\n- OVFormer reaches 21.9 mAP [2]") == (
-        "ReferFormer reaches 55.6 J&F [1].\nOVFormer reaches 21.9 mAP [2].")
-    assert tidy_reply("The two results:\n1. ReferFormer reaches 55.6 J&F.\n2) OVFormer reaches 21.9 mAP.") == (
-        "The two results:\nReferFormer reaches 55.6 J&F.\nOVFormer reaches 21.9 mAP.")
+    assert tidy_reply("- ReferFormer reaches 55.6 J&F [1]\n- OVFormer reaches 21.9 mAP [2]") == [
+        "ReferFormer reaches 55.6 J&F [1].", "OVFormer reaches 21.9 mAP [2]."]
+    assert tidy_reply("The two results:\n1. ReferFormer reaches 55.6 J&F.\n2) OVFormer reaches 21.9 mAP.") == [
+        "The two results:", "ReferFormer reaches 55.6 J&F.", "OVFormer reaches 21.9 mAP."]
 
 
 def test_a_sentence_said_again_under_another_marker_is_kept_once() -> None:
     raw = "\n".join(f"[{n}] SCoRe improves large language models on MATH by 9%." for n in range(1, 7))
-    assert tidy_reply(raw) == "[1] SCoRe improves large language models on MATH by 9%."
-    assert tidy_reply("Yes. Yes.") == "Yes.\nYes."  # too short to be a loop
+    assert tidy_reply(raw) == ["[1] SCoRe improves large language models on MATH by 9%."]
+    assert tidy_reply("Yes. Yes.") == ["Yes.", "Yes."]  # too short to be a loop
 
 
 def test_a_reply_the_token_limit_cut_ends_its_last_sentence_visibly() -> None:
     raw = "ReferFormer achieves 55.6 J&F [1]. OVFormer achieves 21.9 mAP with a ResNet-50 backbone on"
-    assert tidy_reply(raw, truncated=True).endswith("backbone on …")
+    assert tidy_reply(raw, truncated=True)[-1].endswith("backbone on …")
     answer = build_answer("q", raw, CTX, embed, 0.45, truncated=True)
     assert answer.text.endswith("…") or "… [" in answer.text
-    assert tidy_reply(raw) == "ReferFormer achieves 55.6 J&F [1].\n" + raw.split("[1]. ")[1]  # not cut: as written
-    assert tidy_reply("It reaches 66.7% [1]", truncated=True) == "It reaches 66.7% [1]"  # ended at a marker
-    assert tidy_reply("It reaches 66.7%. [4", truncated=True) == "It reaches 66.7%."
+    assert tidy_reply(raw) == ["ReferFormer achieves 55.6 J&F [1].", raw.split("[1]. ")[1]]  # not cut: as written
+    assert tidy_reply("It reaches 66.7% [1]", truncated=True) == ["It reaches 66.7% [1]"]  # ended at a marker
+    assert tidy_reply("It reaches 66.7%. [4", truncated=True) == ["It reaches 66.7%."]
 
 
 def test_runaway_sees_a_loop_only_once_it_has_happened() -> None:
