@@ -82,15 +82,16 @@ def build_answer(
     support_threshold: float,
     *,
     truncated: bool = False,
+    echoes: tuple[str, ...] = (),
     **fields: object,
 ) -> Answer:
     """Turn raw model text into an ``Answer`` with checked sentences and references; ``truncated``: the token
-    limit ended the reply."""
+    limit ended the reply; ``echoes``: instructions the model may have written back."""
     if not contexts or is_cannot_answer(raw):
         return not_answered(question, contexts, **fields)
     by_number = {c.number: c for c in contexts}
     valid = set(by_number)
-    lines = [drop_locations(parse_markers(s, valid)[0], contexts) for s in tidy_reply(raw, truncated=truncated)]
+    lines = [drop_locations(parse_markers(s, valid)[0], contexts) for s in tidy_reply(raw, truncated=truncated, echoes=echoes)]
     sentences = [keep_subject(s, by_number) for s in fold_pointers(lines) if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)
@@ -213,13 +214,20 @@ _POINTER = re.compile(
     re.IGNORECASE)
 
 
+#: A clause at a sentence's end that only points at passages ("…, as stated in [1].", "… according to [2]").
+_TRAILING_POINTER = re.compile(
+    r",?\s+(?:as\s+(?:\w+\s+)?(?:described|shown|stated|reported|mentioned|discussed|explained|detailed|presented"
+    r"|noted)\s+(?:in|by)|according\s+to)\s+((?:\[\d+\]\s*)+)(?=[.!?]?\s*$)", re.IGNORECASE)
+
+
 def fold_pointers(sentences: list[str]) -> list[str]:
     """A sentence that only points at passages ("… an interpolation technique. This is described in [1].") gives
     its markers to the sentence before it (the one after it when it comes first) and goes: the claim is cited,
-    the answer holds no empty sentence. "This is not mentioned in [2]" is no pointer: it says something."""
+    the answer holds no empty sentence. "This is not mentioned in [2]" is no pointer: it says something. A
+    pointing clause at a sentence's end (", as stated in [1].") leaves its markers only."""
     out: list[str] = []
     pending: list[int] = []
-    for sentence in sentences:
+    for sentence in (_TRAILING_POINTER.sub(lambda m: " " + m.group(1).strip(), s) for s in sentences):
         markers = [int(n) for n in MARKER.findall(sentence)]
         if markers and _POINTER.fullmatch(sentence.strip()):
             if out:

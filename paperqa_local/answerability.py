@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from paperqa_local.results import Context
-from paperqa_local.text_rules import STOPWORDS, content_words
+from paperqa_local.text_rules import KEYWORD_QUANTITY, STOPWORDS, content_words
 
 
 class Thresholds(Protocol):
@@ -293,9 +293,10 @@ def is_yes_no(question: str) -> bool:
     """A question a verdict (yes/no/maybe) answers: it, or a clause after a colon or full stop, opens with
     an auxiliary verb ("Does X improve Y?", "Double balloon enteroscopy: is it efficacious and safe?"),
     or it asks with no question word at all ("The nurse cystoscopist: a feasible option?"); a request ("Can you
-    tell me …", "List …") is not one unless it asks whether."""
+    tell me …", "List …") or a keyword query naming a quantity ("Unicron speedup?") is not one unless it asks
+    whether."""
     question = question.strip()
-    if _REQUEST.match(question):
+    if _REQUEST.match(question) or KEYWORD_QUANTITY.match(question):
         return False
     if question.endswith("?") and not _WH.search(question):
         return True

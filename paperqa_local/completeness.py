@@ -55,7 +55,7 @@ from paperqa_local.asked_details import missing_kinds
 from paperqa_local.evidence import GAP
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
-from paperqa_local.text_rules import blend, content_words, result_numbers, split_sentences
+from paperqa_local.text_rules import KEYWORD_QUANTITY, blend, content_words, result_numbers, split_sentences
 
 #: Quoted sentences added to one answer at most (a question rarely asks more parts or names more papers).
 MAX_ADDED = 3
@@ -71,11 +71,16 @@ _NUMBER = re.compile(r"\d")
 STEM = 6
 #: A question that asks for a result given as a number (not merely "what method ...").
 _ASKS_NUMBER = re.compile(
-    r"\bhow (?:much|many|far|fast|large|big|small|long|often|accurate(?:ly)?)\b|\bby (?:what|how much)\b"
+    r"\bhow (?:much|many|far|fast|quickly|large|big|small|long|often|accurate(?:ly)?)\b|\bby (?:what|how much)\b"
     r"|\bup to what\b|\bwhat (?!(?:kinds?|types?|sorts?|forms?) of\b)(?:\S+ ){0,3}?"  # not "what kind of gain"
     r"(?:accuracy|score|percentage|percent|proportion|fraction|rate|map|ap|nds"
     r"|f1|bleu|rouge|dice|error|perplexity|speed-?ups?|number|size|count|gain|improvement|margin|reduction|ratio"
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
+
+
+def asks_number(part: str) -> re.Match[str] | None:
+    """Where ``part`` asks for a result given as a number: the asking phrase, or a keyword query's quantity."""
+    return _ASKS_NUMBER.search(part) or KEYWORD_QUANTITY.search(part)
 
 
 #: A name right after "on", "with", "using" … states a condition ("on an A100 GPU", "on ImageNet"), not a paper
@@ -160,7 +165,7 @@ def quoted_numbers(question: str, raw: str, answer: Answer, embed: Callable[[lis
     """A refusal that only the checks made (the model answered, every sentence failed, most often on a number
     the passage does not state: "an accuracy of 95%" where it says 98.93%), for a question asking a quantity:
     the sentences of the papers the model cited that state the asked quantity, quoted. ``answer`` when none does."""
-    if not _checks_refused(answer, raw) or not _ASKS_NUMBER.search(question):
+    if not _checks_refused(answer, raw) or not asks_number(question):
         return answer
     by_number = {c.number: c for c in answer.contexts}
     cited = {by_number[n].chunk.paper_id for n in parse_markers(raw, set(by_number))[1]}  # [1], [1, 2], [1-3]
@@ -227,7 +232,7 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
                   embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
     """For a part asking a quantity that no supported sentence on it answers with a number (one the question does
     not already give), the best sentence stating one: from the ``cited`` papers for a one-part question."""
-    if not _ASKS_NUMBER.search(part):
+    if not asks_number(part):
         return None
     given = result_numbers(question)
     # the words that set the part apart (not the lead all parts share); its own words when it has no others
@@ -241,6 +246,8 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
     # something else answers nothing
     focus = asked_focus(part)
     named = [sum(_names(w, s) for w in focus) for _, s in with_number]
+    if not any(named) and focus & _PERCENT_KINDS:  # "What accuracy does FFCV reach?": "… to 75% in only 20 mins"
+        named = [int("%" in s and not _OTHER_QUANTITY.search(s)) for _, s in with_number]
     best = max(named, default=0)
     if focus and not best:
         return None
@@ -258,7 +265,7 @@ def numbers_unanswered(question: str, answer: Answer) -> bool:
     …?") and no supported sentence gives one ("LowFormer achieves similar or better accuracy … [1]"; the quotes
     for asked numbers, ``complete_answer``, have already been looked for)."""
     parts = question_parts(question) or [question]
-    if answer.cannot_answer or not all(_ASKS_NUMBER.search(p) for p in parts):
+    if answer.cannot_answer or not all(asks_number(p) for p in parts):
         return False
     given = result_numbers(question)
     supported = [s.text for s in answer.sentences if s.supported]
@@ -305,10 +312,25 @@ def part_pools(question: str, answer: Answer, elsewhere: bool) -> dict[str, list
     return pools
 
 
+#: Asking how fast is answered by a speed ("3x faster", "a 2.1x speedup") or a duration ("to 75% in 20 mins").
+_SPEED = frozenset({"fast", "quick", "quickly", "speed"})
+_SPEED_WORDS = re.compile(r"\b(?:fast|quick|speed)\w*|\b(?:ms|secs?|seconds?|mins?|minutes?|hrs?|hours?|days?)\b",
+                          re.IGNORECASE)
+
+
+#: Quantities papers state as percentages: when no sentence with a number names the asked one, one with a "%" does,
+#: unless it names another quantity ("reduces FLOPs by 40%").
+_PERCENT_KINDS = frozenset({"accuracy", "accurate", "accurately"})
+_OTHER_QUANTITY = re.compile(r"\b(?:flops|memory|param\w*|latency|throughput|errors?|speed\w*|faster|fewer|less"
+                             r"|reduc\w*|compress\w*|sparsity|prun\w*|labels?|data|costs?|energy|size)\b", re.IGNORECASE)
+
+
 def _names(word: str, sentence: str) -> bool:
     """``sentence`` names ``word``: a form of it, or a word sharing its first six letters ("accurately",
-    "accuracy"); "%" names a percentage."""
+    "accuracy"); "%" names a percentage, a speed or a duration names how fast."""
     if word in ("percentage", "percent") and "%" in sentence:
+        return True
+    if word in _SPEED and _SPEED_WORDS.search(sentence):
         return True
     forms = word_forms(sentence)
     return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
@@ -340,9 +362,11 @@ _AUXILIARY = frozenset("do does did is are was were has have had can could will 
 def asked_focus(part: str) -> set[str]:
     """The content words naming the quantity asked for: those of the asking phrase and the two words after
     it ("How much *faster* are …", "Up to what *batch size* …", "What *Dice score* …")."""
-    match = _ASKS_NUMBER.search(part)
+    match = asks_number(part)
     if not match:
         return set()
+    if match.re is KEYWORD_QUANTITY:  # "Unicron speedup?": the quantity is the query's last words
+        return content_words(match.group(1)) - _ASKING
     after = []
     for word in part[match.end():].split()[:2]:
         if word.lower() in _AUXILIARY:  # "How much do SCoRe and …": what follows the verb is not the quantity

@@ -19,12 +19,34 @@ from paperqa_local.answerability import mentions, question_names, word_forms
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b", re.IGNORECASE)
+#: "what is speculative decoding?": a definition asked of a bare phrase of two to four words (no article, no
+#: pronoun) starts a new subject; "what is the speedup?" and "what is it?" stay on the one discussed.
+_NEW_SUBJECT = re.compile(r"^\s*(?:what\s+(?:is|are)|what's|define)\s+"
+                          r"(?!(?:the|a|an|this|that|these|those|its|their|it|they|more|most|else|new|novel|different|better|best|worse"
+                          r"|missing|needed|used|proposed)\b)"
+                          r"[\w-]+(?:\s+[\w-]+){1,3}\s*\??\s*$", re.IGNORECASE)
 #: "the Air variant", "the Base version": a name for a part of the thing the conversation is about.
 _PART_NOUN = r"(?:variant|version|configuration|setting|size|mode)s?"  # not "the BERT model": that names BERT
 
 
 def _part_of(name: str, question: str) -> bool:
     return bool(re.search(rf"\bthe\s+{re.escape(name)}\s+{_PART_NOUN}\b", question, re.IGNORECASE))
+
+
+#: Where the question proper starts: its first question word or auxiliary.
+_QUESTION_START = re.compile(r"\b(?:what|which|who|whom|whose|how|why|when|where|is|are|was|were|does|do|did|can"
+                             r"|could|will|would|should|has|have)\b", re.IGNORECASE)
+
+
+def _points_back(question: str, own: list[str]) -> bool:
+    """A pronoun points back to the conversation ("How fast does it train ResNet-50?", "How much faster than
+    ConvNeXt was their model?") unless the question puts a name of its own up front ("ok and the DropBlock paper -
+    how much does it improve …?": "it" is DropBlock)."""
+    if not _POINTS_BACK.search(question):
+        return False
+    asking = _QUESTION_START.search(question)
+    start = asking.start() if asking else 0
+    return not any(0 <= question.find(n) < start for n in own)
 
 
 def _names(text: str) -> list[str]:
@@ -37,10 +59,12 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
     """``rewritten`` with the names of the conversation's subject (the last user turns, back to one that does not
     point back) appended where it lacks them, when
     ``question`` (the follow-up as the user wrote it) names nothing of its own ("the Air variant" names a part
-    of what was discussed, not its own) or points back with a pronoun ("How fast does it train ResNet-50?":
-    ResNet-50 is a condition, "it" is still what was discussed)."""
+    of what was discussed, not its own) and asks no definition of a new subject ("what is speculative
+    decoding?"), or points back with a pronoun ("How fast does it train ResNet-50?": ResNet-50 is a condition,
+    "it" is still what was discussed; not when a name of its own comes first: "the DropBlock paper - how much
+    does it improve …?")."""
     own = [n for n in question_names(question) if not _part_of(n, question)]
-    if not turns or (own and not _POINTS_BACK.search(question)):
+    if not turns or _NEW_SUBJECT.match(question) or (own and not _points_back(question, own)):
         return rewritten
     pool = word_forms(rewritten)
     discussed: list[str] = []

@@ -231,11 +231,13 @@ class PaperQA:
         retriever = self._retriever(view)
         hits = retriever.retrieve(question, s)
         parts = question_parts(question) if s.question_parts else []
+        echoes: tuple[str, ...] = ()  # instructions the model may write back into its reply
         if parts:  # each part's own best passages join the whole question's, in turn
             hits = interleave([hits] + [retriever.retrieve(p, s) for p in parts], s.k + 2 * len(parts))
             numbered = " ".join(f"({i}) {p}" for i, p in enumerate(parts, start=1))
             asked = self.prompts.render("parts_instruction", parts=numbered, count=len(parts))
             instruction = f"{instruction.strip()} {asked}" if instruction else asked
+            echoes = (asked.strip(),)
         retrieval_s = time.perf_counter() - t0
         evidence = self._evidence(question, hits, s, backend, parts)
         evidence_s = time.perf_counter() - t0
@@ -280,7 +282,7 @@ class PaperQA:
         raw = "".join(parts)
         truncated = backend.usage.get("completion_tokens", 0) >= s.max_tokens  # the token limit ended it
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
-                              truncated=truncated, raw_text=raw, **fields)
+                              truncated=truncated, echoes=echoes, raw_text=raw, **fields)
         if answer.cannot_answer and fields.get("verdict") and opens_with_verdict(raw):
             # a yes/no answer whose prose failed the checks: the scored verdict with quoted evidence
             answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer

@@ -22,6 +22,9 @@ _CUT_MARKER = re.compile(r"\s*\[[\d\s,;–-]*$")
 _REPEATED_MARKER = re.compile(r"(\[(\d+)\])(?:[ \t]*\[\2\])+")
 #: A list item's lead at a line's start: a bullet or "1." / "1)"; group 1 is what follows it.
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+(\S.*)$")
+#: The number of a part the model answers, at a sentence's start ("(1) Yes, …", "(2) The …": the prompt numbered
+#: the question's parts); group 1 is what follows it.
+_PART_NUMBER = re.compile(r"^\(\d{1,2}\)\s+(\S.*)$", re.DOTALL)
 #: A line that opens with a marker (a list item the model led with its passage's number).
 _MARKER_LED = re.compile(rf"^\s*{MARKER_GROUP.pattern}\s*\S")
 #: A sentence that ended: its full stop (or colon, semicolon), then perhaps quotes and markers.
@@ -42,10 +45,16 @@ def runaway(text: str) -> bool:
     return len(set(long)) < len(long)
 
 
-def tidy_reply(raw: str, *, truncated: bool = False) -> list[str]:
-    """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, and (when
-    the token limit cut it) a last sentence that ends in "…"."""
-    text = _REPEATED_MARKER.sub(r"\1", _CUT_MARKER.sub("", raw.rstrip()))
+def tidy_reply(raw: str, *, truncated: bool = False, echoes: tuple[str, ...] = ()) -> list[str]:
+    """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, no
+    instruction the model wrote back (``echoes``: what the prompt told it, in full or up to its colon: "This
+    question asks 2 things; answer each one, citing its passage:"), and (when the token limit cut it) a last
+    sentence that ends in "…"."""
+    text = raw
+    for echo in echoes:  # in full, or its lead before the list it gave
+        lead = echo.split(":")[0] + ":" if ":" in echo else echo
+        text = text.replace(echo, "").replace(lead, "")
+    text = _REPEATED_MARKER.sub(r"\1", _CUT_MARKER.sub("", text.strip()))
     if truncated and text and not (_ENDED.search(text) or text.endswith("]")):
         text = text.rstrip(" ,;:-–") + " …"
     lines: list[str] = []
@@ -66,6 +75,8 @@ def tidy_reply(raw: str, *, truncated: bool = False) -> list[str]:
     for line in lines:
         # split per line: a marker that opens a line belongs to that line's sentence, not the one before
         for sentence in split_sentences(line):
+            numbered = _PART_NUMBER.match(sentence)
+            sentence = numbered.group(1) if numbered else sentence
             body = _body(sentence)
             if len(body.split()) >= _MIN_REPEAT_WORDS and body in seen:
                 continue

@@ -252,3 +252,11 @@ def test_an_abbreviation_full_stop_does_not_end_the_sentence() -> None:
         "Proposed by Smith et al. [3] The method works."]
     assert split_sentences("No. 30% of patients improved. As in Eq. (3) the loss is convex, e.g. Adam.") == [
         "No.", "30% of patients improved.", "As in Eq. (3) the loss is convex, e.g. Adam."]
+
+
+def test_a_pointing_clause_at_a_sentences_end_leaves_only_its_marker() -> None:
+    """"…, as stated in [1]." is the marker said in words: the answer reads "… 1.6% [1]."."""
+    ctxs = [context(1, "dropblock", "DropBlock improves ResNet-50 on ImageNet by 1.6% accuracy.")]
+    raw = "DropBlock improves ResNet-50 on ImageNet by 1.6% accuracy, as stated in [1]."
+    answer = build_answer("How much does DropBlock improve ResNet-50?", raw, ctxs, embed, 0.45)
+    assert answer.text == "DropBlock improves ResNet-50 on ImageNet by 1.6% accuracy [1]."

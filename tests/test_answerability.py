@@ -57,6 +57,9 @@ def test_yes_no_questions_are_found_after_a_title_clause() -> None:
     assert not is_yes_no("List the datasets used by HBFormer?")
     assert is_yes_no("Can you tell me whether FFCV speeds up training?")
     assert is_yes_no("Can FFCV train a ResNet-50 in 20 minutes?")
+    # a keyword query naming a quantity asks for its number
+    assert not is_yes_no("Unicron speedup?") and not is_yes_no("nasnet top-1 and top-5 accuracy?")
+    assert is_yes_no("School food policy at Dutch primary schools: room for improvement?")
 
 
 def test_title_case_questions_do_not_turn_every_word_into_a_name() -> None:

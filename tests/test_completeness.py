@@ -378,3 +378,43 @@ def test_a_part_answered_with_its_number_is_not_quoted_again_for_the_lead_it_sha
     done = complete_answer(question, answer, embed)
     assert done.text == ("82 patients were evaluated in 4-fold cross-validation [1]. DeepOrgan achieves a Dice "
                          "Similarity Coefficient of 71.8% in testing [1].")
+
+
+FFCV = ("FFCV speeds up model training by eliminating data bottlenecks from the training process. Using FFCV, we "
+        "train ResNet-50 on ImageNet with competitive tradeoff between accuracy and training time. For example, we "
+        "are able to train an ImageNet ResNet-50 model to 75% in only 20 mins on a single machine. We also release "
+        "3 case studies.")
+
+
+def test_how_fast_is_answered_by_a_duration_and_what_accuracy_by_a_percentage() -> None:
+    """"How fast is FFCV?" and "What accuracy does FFCV reach?" answered without a number: the sentence giving
+    "75% in only 20 mins" is quoted (no other sentence with a number names speed or accuracy), not the gap."""
+    ctxs = [context(1, "ffcv", FFCV)]
+    vague = "FFCV speeds up model training by eliminating data bottlenecks from the training process [1]."
+    quote = "For example, we are able to train an ImageNet ResNet-50 model to 75% in only 20 mins on a single machine [1]."
+    for question in ("How fast is FFCV?", "How quickly does FFCV train a ResNet-50?", "What accuracy does FFCV reach?"):
+        done = complete_answer(question, build_answer(question, vague, ctxs, embed, 0.3), embed)
+        assert done.text.endswith(quote) and not numbers_unanswered(question, done), question
+    # a number about something else ("3 case studies", "40% fewer FLOPs") still answers neither
+    other = [context(1, "ffcv", FFCV.split(" For example")[0] + " We also release 3 case studies. It needs 40% "
+                     "fewer FLOPs.")]
+    for question in ("How fast is FFCV?", "What accuracy does FFCV reach?"):
+        done = complete_answer(question, build_answer(question, vague, other, embed, 0.3), embed)
+        assert "3 case studies" not in done.text and "FLOPs" not in done.text, question
+
+
+def test_a_keyword_query_naming_a_quantity_asks_for_its_number() -> None:
+    """"1-bit FQT speedup" refused by the checks (the model's "10x" is in no passage) is answered with the cited
+    paper's sentence that states the speedup; "FFCV speed?" answered vaguely gets its duration quoted."""
+    fqt = ("We study 1-bit fully quantized training. Our method achieves an average accuracy of 94.6% on several "
+           "datasets. It reaches a training speedup of up to 5.13x compared to full precision training.")
+    ctxs = [context(1, "fqt", fqt)]
+    raw = "1-bit FQT achieves a 10x speedup over full precision training [1]."
+    refused = build_answer("1-bit FQT speedup", raw, ctxs, embed, 0.3)
+    assert refused.cannot_answer
+    answer = quoted_numbers("1-bit FQT speedup", raw, refused, embed)
+    assert answer.text == "It reaches a training speedup of up to 5.13x compared to full precision training [1]."
+    vague = "FFCV speeds up model training by eliminating data bottlenecks from the training process [1]."
+    done = complete_answer("FFCV speed?", build_answer("FFCV speed?", vague, [context(1, "ffcv", FFCV)], embed, 0.3),
+                           embed)
+    assert "75% in only 20 mins" in done.text

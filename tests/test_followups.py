@@ -46,3 +46,25 @@ def test_a_follow_up_that_points_back_keeps_the_names_even_when_it_names_a_condi
     turns.append(("How fast does it train ResNet-50?", "75% in 20 minutes [1]."))
     assert carry_names("What accuracy does ResNet-50 reach?", turns, "and what accuracy does it reach?") \
         == "What accuracy does ResNet-50 reach? (FFCV)"
+
+
+def test_a_definition_of_a_new_bare_subject_starts_a_new_topic() -> None:
+    """"what is speculative decoding?" after a DropBlock question asks about speculative decoding, not DropBlock;
+    "what is the speedup?" and "what is it?" still ask about DropBlock."""
+    turns = [("How does DropBlock regularize networks?", "DropBlock drops contiguous regions [1].")]
+    for question in ("what is speculative decoding?", "What are vision-language models?",
+                     "Define knowledge distillation"):
+        assert carry_names(question, turns, question) == question
+    for question in ("what is the speedup?", "what is it?", "What is more important?", "how many epochs?"):
+        assert carry_names(question, turns, question) == f"{question} (DropBlock)"
+
+
+def test_a_follow_up_that_puts_a_name_of_its_own_first_is_about_that_name() -> None:
+    """"ok and the DropBlock paper - how much does it improve …?" after ConAdv turns: "it" is DropBlock, so the
+    old subject is not carried; a pronoun before the question's names still points back."""
+    turns = [("Up to what batch size does ConAdv scale ResNet-50 training?", "ConAdv scales to a 96K batch [1].")]
+    switch = "ok and the DropBlock paper - how much does it improve ResNet-50 on ImageNet?"
+    assert carry_names(switch, turns, switch) == switch
+    assert carry_names("DropBlock: does it help?", turns, "DropBlock: does it help?") == "DropBlock: does it help?"
+    back = "How much faster than LARS is their method?"
+    assert carry_names(back, turns, back) == f"{back} (ConAdv ResNet-50)"

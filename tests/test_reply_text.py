@@ -111,3 +111,19 @@ def test_the_backend_stops_a_looping_reply_and_keeps_its_usage() -> None:
     assert reply == "ReferFormer achieves 55.6 J&F. [1] [1] [1]"
     assert llm.closed and llm.sent == 8  # stopped at the third marker, not at the token limit
     assert backend.usage == {"prompt_tokens": 10, "completion_tokens": 8}
+
+
+def test_an_instruction_the_model_writes_back_is_not_part_of_the_answer() -> None:
+    """The parts instruction echoed into the reply ("This question asks 2 things; answer each one, citing its
+    passage: [1][2] …") leaves the answer; the sentence it was glued to stays, cited."""
+    asked = "This question asks 2 things; answer each one, citing its passage: (1) What J&F? (2) What mAP?"
+    raw = ("This question asks 2 things; answer each one, citing its passage: [1] ReferFormer achieves 55.6 J&F on "
+           "Ref-Youtube-VOS with a ResNet-50 backbone. OVFormer achieves 21.9 mAP on LV-VIS [2].")
+    answer = build_answer("What J&F does ReferFormer reach, and what mAP does OVFormer reach?", raw, CTX, embed, 0.45,
+                          echoes=(asked,))
+    assert "asks 2 things" not in answer.text
+    assert answer.text.startswith("ReferFormer achieves 55.6 J&F on Ref-Youtube-VOS with a ResNet-50 backbone [1].")
+    assert tidy_reply(asked + " Yes [1].", echoes=(asked,)) == ["Yes [1]."]
+    # the parts' numbers the model copied from the instruction go too
+    assert tidy_reply("(1) It reaches 55.6 J&F [1]. (2) It reaches 21.9 mAP [2].") == [
+        "It reaches 55.6 J&F [1].", "It reaches 21.9 mAP [2]."]
