@@ -91,7 +91,8 @@ def build_answer(
         return not_answered(question, contexts, **fields)
     by_number = {c.number: c for c in contexts}
     valid = set(by_number)
-    lines = [drop_locations(parse_markers(s, valid)[0], contexts) for s in tidy_reply(raw, truncated=truncated, echoes=echoes)]
+    lines = [drop_locations(parse_markers(s, valid)[0], contexts)
+             for s in tidy_reply(raw, truncated=truncated, echoes=echoes)]
     sentences = [keep_subject(s, by_number) for s in fold_pointers(lines) if LOOSE_MARKER.sub("", s).strip(" .")]
     if not sentences:
         return not_answered(question, contexts, **fields)

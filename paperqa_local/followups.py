@@ -22,8 +22,8 @@ _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b", re.IGNOR
 #: "what is speculative decoding?": a definition asked of a bare phrase of two to four words (no article, no
 #: pronoun) starts a new subject; "what is the speedup?" and "what is it?" stay on the one discussed.
 _NEW_SUBJECT = re.compile(r"^\s*(?:what\s+(?:is|are)|what's|define)\s+"
-                          r"(?!(?:the|a|an|this|that|these|those|its|their|it|they|more|most|else|new|novel|different|better|best|worse"
-                          r"|missing|needed|used|proposed)\b)"
+                          r"(?!(?:the|a|an|this|that|these|those|its|their|it|they|more|most|else|new|novel"
+                          r"|different|better|best|worse|missing|needed|used|proposed)\b)"
                           r"[\w-]+(?:\s+[\w-]+){1,3}\s*\??\s*$", re.IGNORECASE)
 #: "the Air variant", "the Base version": a name for a part of the thing the conversation is about.
 _PART_NOUN = r"(?:variant|version|configuration|setting|size|mode)s?"  # not "the BERT model": that names BERT
