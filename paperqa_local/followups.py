@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from paperqa_local.answerability import mentions, question_names, word_forms
+from paperqa_local.text_rules import QUESTION_WORDS
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b", re.IGNORECASE)
@@ -34,8 +35,7 @@ def _part_of(name: str, question: str) -> bool:
 
 
 #: Where the question proper starts: its first question word or auxiliary.
-_QUESTION_START = re.compile(r"\b(?:what|which|who|whom|whose|how|why|when|where|is|are|was|were|does|do|did|can"
-                             r"|could|will|would|should|has|have)\b", re.IGNORECASE)
+_QUESTION_START = re.compile(rf"\b{QUESTION_WORDS}\b", re.IGNORECASE)
 
 
 def _points_back(question: str, own: list[str]) -> bool:

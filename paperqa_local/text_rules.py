@@ -35,12 +35,14 @@ _CITATION_END = re.compile(r"\b(?:et al|resp)\.$")
 _ABBREV_BEFORE_NUMBER = re.compile(r"\b(?:Figs?|Eqs?|Secs?|Sect|Tabs?|Refs?)\.$|\w\s+Nos?\.$")
 _NUMBERED = re.compile(r"[(\[]?[A-Z]?\d|[IVX]+\b")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9\-]+|\d+(?:\.\d+)?%?")
+#: The words a question opens with: question words and auxiliaries.
+QUESTION_WORDS = (r"(?:what|which|who|whom|whose|why|when|where|how|is|are|was|were|do|does|did|can|could|will|would"
+                  r"|should|has|have)")
 #: A keyword query that names a quantity and asks nothing else ("Unicron speedup?", "nasnet top-1 accuracy"): it
 #: asks for the number, not whether; group 1 is the quantity.
 KEYWORD_QUANTITY = re.compile(
-    r"^(?![^?]*\b(?:what|which|who|whom|whose|why|when|where|how|is|are|was|were|do|does|did|can|could|will|would"
-    r"|should|has|have)\b)[^?]*?\b((?:top-[15] )?(?:speed-?ups?|speed|accuracy|latency|throughput|size|scores?"
-    r"|error|perplexity|parameters|flops|memory|reduction))\W*$", re.IGNORECASE)
+    rf"^(?![^?]*\b{QUESTION_WORDS}\b)[^?]*?\b((?:top-[15] )?(?:speed-?ups?|speed|accuracy|latency|throughput|size"
+    r"|scores?|error|perplexity|parameters|flops|memory|reduction))\W*$", re.IGNORECASE)
 #: A number: "1,000,000" (thousands groups), "0.5", "42"; "1,2" is two numbers.
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?")
 
