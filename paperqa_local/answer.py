@@ -25,7 +25,15 @@ from functools import partial
 import numpy as np
 
 from paperqa_local.answerability import paper_forms, title_head, title_name, word_forms
-from paperqa_local.claim_checks import Papers, attribution, is_choice, is_hedge, support_score, unstated_clause
+from paperqa_local.claim_checks import (
+    Papers,
+    attribution,
+    contrast_clauses,
+    is_choice,
+    is_hedge,
+    support_score,
+    unstated_clause,
+)
 from paperqa_local.prompts import CANNOT_ANSWER
 from paperqa_local.reply_text import tidy_reply
 from paperqa_local.results import Answer, Context, Reference, SentenceCheck
@@ -124,39 +132,53 @@ def build_answer(
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question)
 
-    def check(i: int, nums: list[int]) -> tuple[float, str]:
-        """(support score, why attribution fails or "") of sentence ``i`` against passages ``nums``."""
+    def check(text: str, vec: np.ndarray, nums: list[int]) -> tuple[float, str]:
+        """(support score, why attribution fails or "") of the marker-free ``text`` against passages ``nums``."""
         if not nums:
             return 0.0, ""
         rows = np.concatenate([np.arange(*spans[n]) for n in nums])
         cited = [passages[n] for n in nums]
-        support = support_score(bare[i], cited, sent_vecs[i], flat_vecs[rows], question_words, choice)
+        support = support_score(text, cited, vec, flat_vecs[rows], question_words, choice)
         others = [p for n, p in passages.items() if n not in nums]
-        clause = unstated_clause(bare[i], cited, question_words)
-        return support, attribution(bare[i], cited, others, question, split(nums)).reason() or (
+        clause = unstated_clause(text, cited, question_words)
+        return support, attribution(text, cited, others, question, split(nums)).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
+
+    def checked(sentence: str, text: str, vec: np.ndarray) -> SentenceCheck:
+        """``sentence`` checked against what it cites; an uncited or misattributed one gets the passage that
+        clearly supports it, or the two that do together (a sentence answering two parts from two papers)."""
+        cited = [int(n) for n in MARKER.findall(sentence)]
+        support, reason = check(text, vec, cited)
+        if support < support_threshold or reason:
+            best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec), support_threshold,
+                                                         partial(clauses_attributed, text, passages, question, split))
+            if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
+                for n in best:
+                    sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
+                cited, support, reason = best, best_s, ""
+        return SentenceCheck(text=sentence, citations=cited, support=support,
+                             supported=support >= support_threshold and not reason, reason=reason)
 
     checks: list[SentenceCheck] = []
     for i, sentence in enumerate(sentences):
         if is_hedge(bare[i]):  # what the papers do not state: a gap, never a supported claim, cites nothing
             checks.append(SentenceCheck(text=bare[i], citations=[], support=0.0, supported=False, hedge=True))
             continue
-        cited = [int(n) for n in MARKER.findall(sentence)]
-        support, reason = check(i, cited)
-        if support < support_threshold or reason:
-            # the model may have cited the wrong passage or none: attach the one that clearly supports it,
-            # or the two that do together (a sentence answering two parts of a question from two papers)
-            best, (best_s, best_reason) = _best_citation(by_number, partial(check, i), support_threshold,
-                                                         partial(clauses_attributed, bare[i], passages, question, split))
-            if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
-                for n in best:
-                    sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
-                cited, support, reason = best, best_s, ""
-        checks.append(SentenceCheck(text=sentence, citations=cited, support=support,
-                                    supported=support >= support_threshold and not reason, reason=reason))
+        result = checked(sentence, bare[i], sent_vecs[i])
+        parts = contrast_clauses(bare[i]) if not result.supported else []
+        if len(parts) > 1:  # "A reaches 80.4%, while B reaches 80.67%": a wrong half no longer sinks a right one
+            markers = "".join(f"[{n}]" for n in MARKER.findall(sentence))
+            halves = [checked(f"{p.rstrip('.')} {markers}".strip() + ".", p, v) for p, v in zip(parts, embed(parts),
+                                                                                                 strict=True)]
+            if any(h.supported for h in halves):
+                checks.extend(halves)
+                continue
+        checks.append(result)
 
     if not any(c.supported for c in checks):
         return not_answered(question, contexts, **fields)
+    for c in checks:  # named once checked: a title's words must not lend a restated question support
+        c.text = name_papers(c.text, by_number) if c.supported else c.text
     order = list(dict.fromkeys(n for c in checks for n in c.citations))
     return Answer(
         question=question,
@@ -284,6 +306,30 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     for n in nums:
         rest = _with_marker(rest, n) if n == nums[0] else _add_marker(rest, n)
     return rest
+
+
+#: "There is a paper on …": says a paper exists without saying which.
+_EXISTS = re.compile(r"\bthere\s+(?:is|are|exists?)\s+(?:a|an|one|two|three|several|some)?\s*"
+                     r"(?:papers?|works?|stud(?:y|ies)|articles?)\b", re.IGNORECASE)
+
+
+#: "… is How connectivity structure shapes …", "… called REST": the sentence says which paper itself.
+_SAYS_WHICH = re.compile(r"\b(?:is|called|named|titled|entitled)\s+[\"“']?[A-Z]")
+
+
+def name_papers(sentence: str, by_number: dict[int, Context]) -> str:
+    """"Yes, there is a paper on X [1]." names it: "… on X: "REST: Retrieval-Based Speculative Decoding" [1].";
+    a sentence that names its cited papers, or says which paper it means ("… is How connectivity …"), is kept."""
+    nums = [int(n) for n in MARKER.findall(sentence) if int(n) in by_number]
+    said = _EXISTS.search(sentence)
+    if not nums or not said or _SAYS_WHICH.search(sentence, said.end()):
+        return sentence
+    titles = list(dict.fromkeys(by_number[n].chunk.title.strip() for n in nums))
+    if any(short_title(t).lower() in sentence.lower() for t in titles):
+        return sentence
+    body = re.sub(r"\s*" + MARKER.pattern, "", sentence).rstrip().rstrip(".!?")
+    markers = "".join(f"[{n}]" for n in dict.fromkeys(nums))
+    return f"{body}: " + "; ".join(f'"{t}"' for t in titles) + f" {markers}."
 
 
 def short_title(title: str) -> str:

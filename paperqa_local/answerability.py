@@ -35,6 +35,7 @@ class Thresholds(Protocol):
     min_coverage: float
     max_missing: float
     max_unstated: float
+    min_identify_coverage: float
 
 
 def question_coverage(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
@@ -61,7 +62,7 @@ def question_names(question: str) -> list[str]:
     title_case = _title_case(question)
     shouted = _shouted(question)
     for i, m in enumerate(_TOKEN.finditer(question)):
-        word = m.group().strip("-")
+        word = _DESCRIBING.sub("", m.group().strip("-"))  # "SimCLRv2-based" names SimCLRv2
         if len(word) < 2 or word.lower() in STOPWORDS or word.isdigit():
             continue
         if shouted:  # in capitals throughout, only letters with digits (GSM8K, V2) still mark a name
@@ -74,6 +75,11 @@ def question_names(question: str) -> list[str]:
         if inner_capital or digits or capitalised:
             found.append(word)
     return found
+
+
+#: A suffix that makes a name describe something else ("SimCLRv2-based", "GPT-style", "LiDAR-guided").
+_DESCRIBING = re.compile(r"(?<=\w)-(?:based|style|like|type|driven|powered|guided|inspired|enhanced|only|specific"
+                         r"|free|aware|level|scale|sized|wise)$", re.IGNORECASE)
 
 
 def _title_case(question: str) -> bool:
@@ -223,13 +229,16 @@ FEATURES = ("relevance", "coverage", "missing", "model")
 def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: Thresholds) -> bool:
     """Answer or refuse, from scores.
 
-    A question asking only kinds of detail that no passage about its subject states (``max_unstated``) is
-    refused first, whatever the rest. With weights calibrated for this backend and model (``calibration.json``,
+    A question asking only kinds of detail that no passage about its subject states (``max_unstated``), or which
+    paper fits a description no passage holds much of (``min_identify_coverage``), is refused first, whatever the
+    rest. With weights calibrated for this backend and model (``calibration.json``,
     fitted on the tuning parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
     probability entering as its log-odds. Without them: the thresholds from the settings.
     """
     if scores.get("unstated", 0.0) >= thresholds.max_unstated:
         return False  # the papers state none of the asked kinds of detail: no weighting outvotes that
+    if scores.get("identifies") and scores["coverage"] < thresholds.min_identify_coverage:
+        return False  # "Which paper …?" whose description no passage holds: any paper named would be a wrong one
     if weights and all(f in scores for f in FEATURES if f in weights):
         return _z(scores, weights) >= 0
     return (scores["relevance"] >= thresholds.min_relevance and scores["coverage"] >= thresholds.min_coverage
@@ -276,6 +285,16 @@ def fit_answerability(rows: list[tuple[dict[str, float], bool]], features: Seque
     out = {f: float(v) for f, v in zip(features, raw_w, strict=True)}
     out["bias"] = float(b - (raw_w * mean).sum())
     return out
+
+
+#: "Which paper / method / model …?": the answer names one, and so asserts the question's description of it.
+_IDENTIFIES = re.compile(r"^\s*(?:which|what)\s+(?:papers?|works?|stud(?:y|ies)|articles?|methods?|approach(?:es)?"
+                         r"|models?|frameworks?|techniques?|systems?|architectures?|algorithms?)\b", re.IGNORECASE)
+
+
+def identifies(question: str) -> bool:
+    """The question asks which paper or method fits a description ("Which paper proposes a decoder for …?")."""
+    return bool(_IDENTIFIES.match(question))
 
 
 _YES_NO = re.compile(r"^\s*(?:is|are|was|were|do|does|did|can|could|should|would|will|has|have|had|may|might|must)\b",

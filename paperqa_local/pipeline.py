@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
-from paperqa_local.answerability import answerable, is_yes_no, missing_share, question_coverage
+from paperqa_local.answerability import answerable, identifies, is_yes_no, missing_share, question_coverage
 from paperqa_local.asked_details import state_gaps, unstated_share
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
@@ -249,7 +249,8 @@ class PaperQA:
         scores = {"relevance": round(evidence.best_relevance, 4),
                   "coverage": round(question_coverage(question, evidence.contexts, idf), 4),
                   "missing": round(missing_share(question, evidence.contexts, idf), 4),
-                  "unstated": round(unstated_share(question, evidence.contexts), 4)}
+                  "unstated": round(unstated_share(question, evidence.contexts), 4),
+                  "identifies": float(identifies(question))}
         weights = calibration("answerability", backend.label)
         # The model's probability costs a prompt evaluation; it is free (KV cache) only when the answer
         # follows, so read it when a calibration uses it, when the thresholds answer, or when asked to.

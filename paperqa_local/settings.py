@@ -115,6 +115,7 @@ class Settings(BaseModel):
     min_coverage: float = Field(0.02, ge=0, le=1, description="Below this share of the question's rare terms in one passage the papers do not answer")
     max_missing: float = Field(0.16, ge=0, le=1.01, description="At or above this share of the question's IDF weight on names no passage mentions (PaLM, GSM8K) the papers do not answer")
     max_unstated: float = Field(1.0, ge=0, le=1.01, description="At or above this share of the kinds of detail the question asks for (epochs, learning rate, GPUs, latency: asked_details.py) that no passage about its subject states, the papers do not answer (1.0: when none is stated)")
+    min_identify_coverage: float = Field(0.2, ge=0, le=1, description="A question asking which paper or method fits a description (\"Which paper proposes …?\") whose best passage holds less of its rare terms is not answered: any paper named would be a wrong one (tune parts: right answers at 0.25 and above; an off-topic one at 0.14)")
     support_threshold: float = Field(0.45, ge=0, le=1, description="Sentence support score below which a sentence is flagged")
     score_refusals: bool = Field(False, description="Read the local model's probability of answering also for "
                                  "questions the thresholds refuse (tune runs, so the answerability calibration "

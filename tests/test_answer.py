@@ -260,3 +260,43 @@ def test_a_pointing_clause_at_a_sentences_end_leaves_only_its_marker() -> None:
     raw = "DropBlock improves ResNet-50 on ImageNet by 1.6% accuracy, as stated in [1]."
     answer = build_answer("How much does DropBlock improve ResNet-50?", raw, ctxs, embed, 0.45)
     assert answer.text == "DropBlock improves ResNet-50 on ImageNet by 1.6% accuracy [1]."
+
+
+RSB = "With our more demanding training setting, a vanilla ResNet-50 reaches 80.4% top-1 accuracy at resolution 224x224 on ImageNet-val."
+BOT = "Bag of tricks raises ResNet-50's top-1 validation accuracy from 75.3% to 79.29% on ImageNet."
+MEAL = "MEAL V2 achieves 80.67% top-1 accuracy on ImageNet with a vanilla ResNet-50."
+
+
+def _papers() -> list[Context]:
+    def ctx(n: int, pid: str, text: str, title: str) -> Context:
+        return Context(number=n, chunk=chunk(pid, text, title=title), text=text, score=1.0, relevance=1.0)
+    return [ctx(1, "rsb", RSB, "ResNet strikes back: An improved training procedure in timm"),
+            ctx(2, "bot", BOT, "Bag of Tricks for Image Classification with Convolutional Neural Networks"),
+            ctx(3, "meal", MEAL, "MEAL V2: Boosting Vanilla ResNet-50 to 80%+ Top-1 Accuracy on ImageNet without Tricks")]
+
+
+def test_a_wrong_half_of_a_contrast_does_not_sink_the_right_half() -> None:
+    """The model gave MEAL V2's 80.67% to Bag of Tricks: that clause fails, ResNet strikes back's 80.4% stands."""
+    question = "What top-1 accuracy do ResNet strikes back and Bag of Tricks reach with ResNet-50 on ImageNet?"
+    raw = ("ResNet strikes back reaches 80.4% top-1 accuracy on ImageNet-val with a vanilla ResNet-50, while "
+           "Bag of Tricks reaches 80.67% top-1 accuracy on ImageNet with vanilla ResNet-50.")
+    answer = build_answer(question, raw, _papers(), embed, support_threshold=0.45)
+    assert not answer.cannot_answer
+    right, wrong = answer.sentences
+    assert right.supported and right.citations == [1] and "80.4%" in right.text
+    assert not wrong.supported and wrong.citations == []  # shown, flagged, cited to no paper
+    assert [r.paper_id for r in answer.references] == ["rsb"]
+
+
+def test_there_is_a_paper_names_the_paper() -> None:
+    rest = Context(number=1, chunk=chunk("rest", "REST retrieves draft tokens from a datastore.",
+                                         title="REST: Retrieval-Based Speculative Decoding"),
+                   text="REST retrieves draft tokens from a datastore.", score=1.0, relevance=1.0)
+    raw = "Yes, there is a paper on retrieval-based speculative decoding [1]."
+    answer = build_answer("Is there a paper on retrieval-based speculative decoding?", raw, [rest], embed, 0.0)
+    assert answer.text == ('Yes, there is a paper on retrieval-based speculative decoding: '
+                           '"REST: Retrieval-Based Speculative Decoding" [1].')
+    named = "Yes, REST is a paper on retrieval-based speculative decoding [1]."
+    assert build_answer("Is there a paper on it?", named, [rest], embed, 0.0).text == named
+    says = "There is a paper that studies drafting, which is Retrieval drafts [1]."
+    assert build_answer("Is there a paper on it?", says, [rest], embed, 0.0).text == says

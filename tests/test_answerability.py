@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from paperqa_local.answerability import answerable, missing_names, missing_share, question_names
+from paperqa_local.answerability import answerable, identifies, missing_names, missing_share, question_names
 from paperqa_local.settings import Settings
 
 from fakes import context
@@ -78,3 +78,23 @@ def test_a_question_in_capitals_names_only_what_has_digits() -> None:
     assert question_names("WHAT TOP-1 ACCURACY DOES MEAL V2 REACH ON IMAGENET?") == ["TOP-1", "V2"]
     assert question_names("PREVALENCE OF THE STREPTOCOCUS AGALACTIAE IN THE PREGNANT WOMAN: IS CULTURE A "
                           "DETERMINANT FACTOR?") == []
+
+
+def test_a_name_with_a_describing_suffix_is_the_name() -> None:
+    """"SimCLRv2-based" names SimCLRv2: a passage that says "SimCLRv2" (and never "based") mentions it."""
+    assert question_names("What does the SimCLRv2-based method reach?") == ["SimCLRv2"]
+    assert question_names("Is a GPT-style model LiDAR-guided?") == ["GPT", "LiDAR"]
+    assert question_names("How does ReST-MCTS work on large-v2?") == ["ReST-MCTS", "large-v2"]
+
+
+def test_which_paper_fits_a_description_no_passage_holds_is_not_answered() -> None:
+    """"Which paper proposes a decoder for quantum error correction?" over a library with no such paper: the closest
+    passage (a brain-decoding one) holds little of the description, so naming it would be naming a wrong paper.
+    The same coverage answers a question that does not ask for a paper by description."""
+    s = Settings()
+    scores = {"relevance": 0.43, "coverage": 0.14, "missing": 0.0, "unstated": 0.0}
+    assert identifies("Which paper proposes a decoder for quantum error correction?")
+    assert not answerable({**scores, "identifies": 1.0}, {}, s)
+    assert answerable({**scores, "identifies": 0.0}, {}, s)
+    assert answerable({**scores, "coverage": 0.25, "identifies": 1.0}, {}, s)  # a paraphrase the tune parts answer
+    assert not identifies("What does FFCV speed up?") and identifies("What method won the lane detection challenge?")
