@@ -11,7 +11,9 @@
 - A sentence that only points at passages ("This is described in [1].") gives its markers to the
   sentence before it and is dropped: it states nothing.
 - A sentence that opened with a marker keeps a subject: the marker moves to its end and the
-  cited paper's short name takes its place.
+  cited paper's short name takes its place; "there is a paper on X [1]" gets the paper's title.
+- A contrast that fails ("A reaches 80.4%, while B reaches 80.67%" with B's number another paper's) is
+  checked clause by clause: a wrong half is flagged without sinking a right one.
 - The cannot-answer sentinel, or an answer none of whose sentences is supported, becomes the
   plain "not answered by the indexed papers" response with the closest papers listed.
 """
@@ -168,8 +170,8 @@ def build_answer(
         parts = contrast_clauses(bare[i]) if not result.supported else []
         if len(parts) > 1:  # "A reaches 80.4%, while B reaches 80.67%": a wrong half no longer sinks a right one
             markers = "".join(f"[{n}]" for n in MARKER.findall(sentence))
-            halves = [checked(f"{p.rstrip('.')} {markers}".strip() + ".", p, v) for p, v in zip(parts, embed(parts),
-                                                                                                 strict=True)]
+            vecs = embed(parts)
+            halves = [checked(f"{p.rstrip('.')} {markers}".strip() + ".", p, v) for p, v in zip(parts, vecs, strict=True)]
             if any(h.supported for h in halves):
                 checks.extend(halves)
                 continue
