@@ -221,18 +221,28 @@ _CONTRAST = re.compile(r"[,;]?\s+(?:while|whereas)\s+|;\s+", re.IGNORECASE)
 CLAUSE_STATED = 0.5
 
 
-#: A clause opening with a capitalised subject ("Bag of Tricks reaches …", "the Perceiver uses …"), not a pronoun.
-_NAMED_SUBJECT = re.compile(r"(?:[Tt]he\s+)?(?!(?:The|A|An|This|These|That|Those|It|Its|They|Their|We|Our)\b)[A-Z]")
-
-
 def contrast_clauses(sentence: str) -> list[str]:
     """The clauses of a contrast ("A reaches 80.4%, while B reaches 80.67%"), each opening with a capitalised
     subject of its own ("the Perceiver" too), first letter raised; [] for any other sentence (a trailing "while
     still being able to …" is no claim of its own)."""
-    clauses = [c.strip() for c in _CONTRAST.split(LOOSE_MARKER.sub("", sentence)) if c.strip()]
-    if len(clauses) < 2 or not all(_NAMED_SUBJECT.match(c) for c in clauses):
+    clauses = _clauses(sentence)
+    if len(clauses) < 2 or not all(_named_subject(c) for c in clauses):
         return []
     return [c[:1].upper() + c[1:] for c in clauses]
+
+
+def _clauses(sentence: str) -> list[str]:
+    """A sentence cut at its contrasts (``_CONTRAST``), markers dropped."""
+    return [c.strip() for c in _CONTRAST.split(LOOSE_MARKER.sub("", sentence)) if c.strip()]
+
+
+def _named_subject(clause: str) -> bool:
+    """The clause opens with a capitalised subject ("Bag of Tricks reaches …", "the Perceiver uses …"), not a
+    pronoun or a preposition (``_OPENERS``)."""
+    words = clause.split()
+    if len(words) > 1 and words[0].lower() == "the":
+        words = words[1:]
+    return bool(words) and words[0][:1].isupper() and words[0].lower() not in _OPENERS
 
 
 def unstated_clause(sentence: str, passages: Sequence[str], question_words: frozenset[str] = frozenset()) -> str:
@@ -240,7 +250,7 @@ def unstated_clause(sentence: str, passages: Sequence[str], question_words: froz
     that names a subject and whose own words the cited passages do not hold ("" when every clause is
     stated). The sentence's score is an average over its words, so one well-supported clause can carry
     another taken from an uncited paper."""
-    clauses = [c.strip() for c in _CONTRAST.split(LOOSE_MARKER.sub("", sentence)) if c.strip()]
+    clauses = _clauses(sentence)
     if len(clauses) < 2:
         return ""
     cited = " ".join(passages)

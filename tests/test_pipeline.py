@@ -225,3 +225,20 @@ def test_a_two_paper_question_answered_for_one_gets_the_other_quoted(seeds_qa: P
     assert answer.sentences[-1].quoted
     alone = seeds_qa.ask(MULTI, llm="local", complete_answers=False)
     assert [r.title for r in alone.references] == titles[:1]
+
+
+def test_which_paper_fits_a_description_no_paper_holds_is_refused_before_the_model(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No seed paper is about quantum error correction; the closest passages (decoding, quantization) hold too
+    little of the description, so no paper is named. A "Which method …?" the seeds do answer still is."""
+    calls: list[int] = []
+    backend = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    monkeypatch.setattr(type(backend), "answer", lambda *a, **k: calls.append(1) or iter(["x"]))
+    answer = seeds_qa.ask("Which paper proposes a decoder for quantum error correction?", llm="extractive")
+    assert answer.cannot_answer and calls == [] and answer.references == []
+    assert answer.answerability["identifies"] == 1.0
+    assert answer.answerability["coverage"] < seeds_qa.settings.min_identify_coverage
+    monkeypatch.undo()
+    found = seeds_qa.ask(FFCV_QUESTION, llm="extractive")
+    assert not found.cannot_answer and found.answerability["identifies"] == 1.0
+    assert any(is_ffcv(r.title) for r in found.references)
