@@ -26,13 +26,16 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.answerability import paper_forms, title_head, title_name, word_forms
+from paperqa_local.answerability import identifies, paper_forms, title_head, title_name, word_forms
 from paperqa_local.claim_checks import (
     Papers,
     attribution,
     contrast_clauses,
     is_choice,
     is_hedge,
+    opening_name,
+    opens_with_it,
+    read_it,
     support_score,
     unstated_clause,
 )
@@ -132,10 +135,11 @@ def build_answer(
                       frozenset().union(*(f for p, f in title_forms.items() if p not in mine)))
 
     question_words = frozenset(content_words(question, min_len=1))
-    choice = is_choice(question)
+    choice = is_choice(question) or identifies(question)  # a pick, or which paper: checked on all its words
 
-    def check(text: str, vec: np.ndarray, nums: list[int]) -> tuple[float, str]:
-        """(support score, why attribution fails or "") of the marker-free ``text`` against passages ``nums``."""
+    def check(text: str, vec: np.ndarray, about: str, nums: list[int]) -> tuple[float, str]:
+        """(support score, why attribution fails or "") of the marker-free ``text`` against passages ``nums``;
+        ``about``: the subject an opening "It" stands for."""
         if not nums:
             return 0.0, ""
         rows = np.concatenate([np.arange(*spans[n]) for n in nums])
@@ -143,17 +147,17 @@ def build_answer(
         support = support_score(text, cited, vec, flat_vecs[rows], question_words, choice)
         others = [p for n, p in passages.items() if n not in nums]
         clause = unstated_clause(text, cited, question_words)
-        return support, attribution(text, cited, others, question, split(nums)).reason() or (
+        return support, attribution(read_it(text, about), cited, others, question, split(nums)).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 
-    def checked(sentence: str, text: str, vec: np.ndarray) -> SentenceCheck:
+    def checked(sentence: str, text: str, vec: np.ndarray, about: str = "") -> SentenceCheck:
         """``sentence`` checked against what it cites; an uncited or misattributed one gets the passage that
         clearly supports it, or the two that do together (a sentence answering two parts from two papers)."""
         cited = [int(n) for n in MARKER.findall(sentence)]
-        support, reason = check(text, vec, cited)
+        support, reason = check(text, vec, about, cited)
         if support < support_threshold or reason:
-            best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec), support_threshold,
-                                                         partial(clauses_attributed, text, passages, question, split))
+            best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec, about), support_threshold,
+                                                         partial(clauses_attributed, read_it(text, about), passages, question, split))
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:
                     sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)
@@ -162,11 +166,13 @@ def build_answer(
                              supported=support >= support_threshold and not reason, reason=reason)
 
     checks: list[SentenceCheck] = []
+    about = ""  # the question's name the last sentence with a subject of its own opened with
     for i, sentence in enumerate(sentences):
+        about = opening_name(bare[i], question) or (about if opens_with_it(bare[i]) else "")
         if is_hedge(bare[i]):  # what the papers do not state: a gap, never a supported claim, cites nothing
             checks.append(SentenceCheck(text=bare[i], citations=[], support=0.0, supported=False, hedge=True))
             continue
-        result = checked(sentence, bare[i], sent_vecs[i])
+        result = checked(sentence, bare[i], sent_vecs[i], about)
         parts = contrast_clauses(bare[i]) if not result.supported else []
         if len(parts) > 1:  # "A reaches 80.4%, while B reaches 80.67%": a wrong half no longer sinks a right one
             markers = "".join(f"[{n}]" for n in MARKER.findall(sentence))
@@ -319,10 +325,20 @@ _EXISTS = re.compile(r"\bthere\s+(?:is|are|exists?)\s+(?:a|an|one|two|three|seve
 _SAYS_WHICH = re.compile(r"\b(?:is|called|named|titled|entitled)\s+[\"“']?[A-Z]")
 
 
+#: "The paper splits …", "The paper [1] proposes …": a subject that says a paper without saying which, then its verb
+#: (not "The paper showing GloVe …", "The paper by …": those say which).
+_THE_PAPER = re.compile(r"^(?:the|this)\s+(?:paper|work|study|article)(?=(?:\s*\[\d+\])*\s+[a-z]+s\b)",
+                        re.IGNORECASE)
+
+
 def name_papers(sentence: str, by_number: dict[int, Context]) -> str:
-    """"Yes, there is a paper on X [1]." names it: "… on X: "REST: Retrieval-Based Speculative Decoding" [1].";
-    a sentence that names its cited papers, or says which paper it means ("… is How connectivity …"), is kept."""
+    """"Yes, there is a paper on X [1]." names it: "… on X: "REST: Retrieval-Based Speculative Decoding" [1].",
+    and "The paper splits … [1]" becomes "InceptionNeXt splits … [1]" (one paper cited); a sentence that names
+    its cited papers, or says which paper it means ("… is How connectivity …"), is kept."""
     nums = [int(n) for n in MARKER.findall(sentence) if int(n) in by_number]
+    papers = {by_number[n].chunk.paper_id for n in nums}
+    if len(papers) == 1 and _THE_PAPER.match(sentence):
+        return _THE_PAPER.sub(short_title(by_number[nums[0]].chunk.title), sentence, count=1)
     said = _EXISTS.search(sentence)
     if not nums or not said or _SAYS_WHICH.search(sentence, said.end()):
         return sentence

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.text_rules import (
     LOOSE_MARKER,
+    STOPWORDS,
     content_words,
     lexical_overlap,
     numbers,
@@ -159,6 +161,30 @@ def _sole_subject(name: str, sentence: str) -> bool:
                          sentence, re.IGNORECASE))
 
 
+#: A sentence opening "It …" / "Its …" speaks of the subject of the sentence before it.
+_IT = re.compile(r"\s*(?:(It)|(Its))(?![\w-])")
+
+
+def opening_name(sentence: str, question: str) -> str:
+    """The question's name ``sentence`` opens with ("LowFormer achieves …"); "" when it opens with none."""
+    return next((n for n in question_names(question) if n[:1].isupper() and _sole_subject(n, sentence)), "")
+
+
+def opens_with_it(sentence: str) -> bool:
+    """``sentence`` opens with "It" or "Its": its subject is the sentence before it's."""
+    return bool(_IT.match(sentence))
+
+
+def read_it(sentence: str, subject: str) -> str:
+    """``sentence`` with an opening "It"/"Its" read as ``subject``: "It reaches 80.67% … [3]" after "LowFormer
+    achieves …" gives LowFormer that number, which the attribution rules then check against [3]."""
+    match = _IT.match(sentence) if subject else None
+    if not match:
+        return sentence
+    start = match.start(1) if match.group(1) else match.start(2)
+    return sentence[:start] + (subject if match.group(1) else f"{subject}'s") + sentence[match.end():]
+
+
 def _opens_with(name: str, sentence: str) -> bool:
     """The sentence opens with ``name`` as written, then a verb: ``name`` is what the sentence is about."""
     return bool(re.match(r"\s*" + re.escape(name) + _SUBJECT_VERB, sentence))
@@ -187,7 +213,8 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     and those words match the passage without being supported by it. A yes/no/maybe verdict
     that restates a yes/no question is the exception: it asserts the question's claim, so all
     of its words must be found in the passages; so is the answer to a ``choice`` question ("Which
-    one of A and B needs no retain set?"): "A needs no retain set" pairs the question's own words.
+    one of A and B needs no retain set?"): "A needs no retain set" pairs the question's own words, and
+    the answer to "Which paper …?": "The paper splits … [1]" says that [1] is the one.
     Single digits count as words ("uses only 3 augmentations" adds the 3 to the question).
     """
     if not passages:
@@ -199,6 +226,8 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     if verdict:
         words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
     novel = words - question_words
+    if not (verdict or choice) and not novel - restated(sentence, question_words):
+        novel = set()  # only other forms of the question's words: a restatement (a verdict's or a pick's: below)
     if not novel:
         if not ((verdict or choice) and words):  # nothing beyond the question itself: not an answer
             return round(0.5 * min(max(cos, 0.0), 1.0) * 0.5, 4)
@@ -207,6 +236,29 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     lexical = len(novel & pool) / len(novel)
     score = 0.5 * max(cos, 0.0) + 0.5 * lexical
     return round(min(score, 1.0), 4)
+
+
+#: An acronym spelled out: "Large Language Models (LLMs)".
+_SPELLED_OUT = re.compile(r"((?:[A-Za-z][\w-]*\s+){1,8})\(([A-Z][A-Za-z]*[A-Z])s?\)")
+
+
+@lru_cache(maxsize=64)
+def _asked_forms(question_words: frozenset[str]) -> frozenset[str]:
+    return frozenset(word_forms(" ".join(question_words | STOPWORDS)))  # "uses" adds no more than "use" does
+
+
+def restated(sentence: str, question_words: frozenset[str]) -> set[str]:
+    """The words of ``sentence`` that only restate the question: its words in another form ("uses", "LLMs" for
+    "use", "LLM"; a stopword's: "uses"), and the words spelling out an acronym the question uses ("Large Language Models (LLMs)")."""
+    asked = _asked_forms(question_words)
+    out = {w for w in content_words(sentence, min_len=1) if mentions(w, asked)}
+    for m in _SPELLED_OUT.finditer(sentence):
+        letters = [c for c in m.group(2) if c.isupper()]
+        before = m.group(1).split()[-len(letters):]
+        if (mentions(m.group(2), asked) and len(before) == len(letters)
+                and all(w[0].lower() == c.lower() for w, c in zip(before, letters, strict=True))):
+            out |= {w.lower() for w in before}
+    return out
 
 
 def is_choice(question: str) -> bool:

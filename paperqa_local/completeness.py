@@ -281,7 +281,11 @@ def state_number_gap(question: str, answer: Answer) -> Answer:
     return answer.extended([SentenceCheck.gap(NUMBER_GAP)]) if numbers_unanswered(question, answer) else answer
 
 
-_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these)\b", re.IGNORECASE)
+#: A part pointing back at what the part before it is about ("… and what regularization did *the paper* introduce?";
+#: not "the work *that* adds convolutional tokens …", "the model *from* the paper that …": those describe another).
+_PRONOUN = re.compile(r"\b(?:it|its|they|their|them|this|these|the\s+(?:paper|method|model|approach|authors|work|study)"
+                      r"(?!\s+(?:that|which|who|whose|from|with|by|of|on|in|for|behind|called|named|proposed|introduced)"
+                      r"\b))\b", re.IGNORECASE)
 
 
 def part_pools(question: str, answer: Answer, elsewhere: bool) -> dict[str, list[Context]]:

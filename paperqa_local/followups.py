@@ -55,9 +55,21 @@ def _names(text: str) -> list[str]:
     return question_names(text) or _CAPITALISED.findall(text)
 
 
+#: An answer's opening subject, up to its verb: "Stitchable Neural Networks proposes …", "SN-Net is …".
+_ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No)\b)[A-Z][\w:-]*(?:\s+[\w:-]+){0,9}?)\s+"
+                             r"(?:proposes|introduces|presents|describes|develops|uses|is|are|was|achieves|reaches|trains"
+                             r"|stitches|splits|combines|learns|shows|finds|offers|provides)\b")
+
+
+def _answer_subject(answer: str) -> list[str]:
+    """What an answer's first sentence is about, when it opens with it (a refusal opens "The indexed papers …")."""
+    match = _ANSWER_SUBJECT.match(answer.lstrip())
+    return [match.group(1)] if match else []
+
+
 def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
     """``rewritten`` with the names of the conversation's subject (the last user turns, back to one that does not
-    point back) appended where it lacks them, when
+    point back; when those name nothing, what that turn's answer opens with) appended where it lacks them, when
     ``question`` (the follow-up as the user wrote it) names nothing of its own ("the Air variant" names a part
     of what was discussed, not its own) and asks no definition of a new subject ("what is speculative
     decoding?"), or points back with a pronoun ("How fast does it train ResNet-50?": ResNet-50 is a condition,
@@ -68,10 +80,13 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
         return rewritten
     pool = word_forms(rewritten)
     discussed: list[str] = []
-    for asked, _ in reversed(turns):  # back to the turn that set the subject (one that does not point back)
-        discussed += _names(asked)
-        if not _POINTS_BACK.search(asked):
+    setting = turns[0]
+    for setting in reversed(turns):  # back to the turn that set the subject (one that does not point back)
+        discussed += _names(setting[0])
+        if not _POINTS_BACK.search(setting[0]):
             break
+    if not discussed:  # "Which paper proposes stitching …?" names nothing: its answer's subject is the subject
+        discussed = _answer_subject(setting[1])
     lost = [n for n in dict.fromkeys(discussed) if not mentions(n, pool)]
     if not lost:
         return rewritten

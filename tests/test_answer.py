@@ -300,3 +300,66 @@ def test_there_is_a_paper_names_the_paper() -> None:
     assert build_answer("Is there a paper on it?", named, [rest], embed, 0.0).text == named
     says = "There is a paper that studies drafting, which is Retrieval drafts [1]."
     assert build_answer("Is there a paper on it?", says, [rest], embed, 0.0).text == says
+
+
+def test_an_opening_it_is_checked_as_the_subject_before_it() -> None:
+    """j006: "It reaches 80.67% …" after a LowFormer sentence gives LowFormer MEAL V2's number: it fails."""
+    low = ("LowFormer achieves a remarkable speedup in terms of throughput and latency, while achieving similar "
+           "or better accuracy than current state-of-the-art efficient backbones.")
+    contexts = [Context(number=1, chunk=chunk("low", low, title="LowFormer: Hardware Efficient Design for Convolutional "
+                                                                  "Transformer Backbones"), text=low, score=1.0, relevance=1.0),
+                Context(number=2, chunk=chunk("meal", MEAL, title="MEAL V2: Boosting Vanilla ResNet-50 to 80%+ Top-1 "
+                                                                    "Accuracy on ImageNet without Tricks"),
+                        text=MEAL, score=1.0, relevance=1.0)]
+    question = "What ImageNet top-1 accuracy does LowFormer reach, and what throughput does it achieve on an A100 GPU?"
+    raw = f"{low} [1]. It reaches 80.67% top-1 accuracy on ImageNet with a vanilla ResNet-50 [2]."
+    first, second = build_answer(question, raw, contexts, embed, support_threshold=0.45).sentences
+    assert first.supported and first.citations == [1]
+    assert not second.supported and "lowformer" in second.reason
+    # about MEAL V2 itself, the same sentence stands
+    meal = build_answer("What top-1 accuracy does MEAL V2 reach?", "MEAL V2 uses a vanilla ResNet-50 [2]. "
+                        "It reaches 80.67% top-1 accuracy on ImageNet [2].", contexts, embed, 0.45)
+    assert meal.sentences[1].supported and meal.sentences[1].citations == [2]
+
+
+def test_a_sentence_restating_the_question_in_other_forms_is_no_answer() -> None:
+    """k055: "RESTGPT uses Large Language Models (LLMs) under the hood" adds nothing to "Which LLM does RESTGPT use
+    under the hood?": other forms of its words and the acronym spelled out."""
+    text = ("RESTGPT harnesses the power of Large Language Models (LLMs) to improve REST API testing, "
+            "and we outline research directions for leveraging LLMs more broadly.")
+    ctx = [Context(number=1, chunk=chunk("rg", text, title="Leveraging Large Language Models to Improve REST API "
+                                                           "Testing"), text=text, score=1.0, relevance=1.0)]
+    question = "Which LLM does RESTGPT use under the hood?"
+    echo = build_answer(question, "RESTGPT uses Large Language Models (LLMs) under the hood [1].", ctx, embed, 0.45)
+    assert echo.cannot_answer
+    # a sentence that says what the LLM does answers something
+    said = build_answer("What does RESTGPT use?", "RESTGPT uses Large Language Models (LLMs) to improve REST API "
+                        "testing [1].", ctx, embed, 0.45)
+    assert not said.cannot_answer and said.citations == [1]
+
+
+def test_which_paper_answered_by_the_paper_cited_is_checked_on_its_claim_and_named() -> None:
+    """Trial Q15: "The paper splits … [1]" restates "Which paper splits …?" and says [1] is the one: checked on all
+    its words against [1], and named."""
+    text = ("We decompose large-kernel depthwise convolution into four parallel branches along the channel "
+            "dimension, i.e. a small square kernel, two orthogonal band kernels, and an identity mapping.")
+    ctx = [Context(number=1, chunk=chunk("inc", text, title="InceptionNeXt: When Inception Meets ConvNeXt"), text=text,
+                   score=1.0, relevance=1.0)]
+    question = ("Which paper decomposes a large depthwise convolution kernel into parallel branches: a small square "
+                "kernel, two band kernels and an identity mapping?")
+    raw = ("The paper decomposes a large depthwise convolution kernel into parallel branches: a small square kernel, "
+           "two band kernels and an identity mapping [1].")
+    answer = build_answer(question, raw, ctx, embed, 0.45)
+    assert not answer.cannot_answer and answer.text.startswith("InceptionNeXt decomposes a large depthwise")
+    wrong = build_answer("Which paper prunes attention heads with a learned gate?",
+                         "The paper prunes attention heads with a learned gate [1].", ctx, embed, 0.45)
+    assert wrong.cannot_answer
+
+
+def test_a_paper_the_sentence_describes_is_not_renamed() -> None:
+    text = "We introduce the Word Embedding Association Test (WEAT) and show that GloVe picks up human-like biases."
+    ctx = [Context(number=1, chunk=chunk("weat", text, title="Semantics derived automatically from language corpora "
+                                                             "contain human-like biases"), text=text, score=1.0,
+                   relevance=1.0)]
+    raw = "The paper showing GloVe picks up human-like biases introduces the Word Embedding Association Test [1]."
+    assert build_answer("What bias test did that paper introduce?", raw, ctx, embed, 0.0).text == raw

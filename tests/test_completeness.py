@@ -418,3 +418,32 @@ def test_a_keyword_query_naming_a_quantity_asks_for_its_number() -> None:
     done = complete_answer("FFCV speed?", build_answer("FFCV speed?", vague, [context(1, "ffcv", FFCV)], embed, 0.3),
                            embed)
     assert "75% in only 20 mins" in done.text
+
+
+def test_a_part_about_the_paper_is_quoted_from_the_paper_the_part_before_names() -> None:
+    """Trial Q24: "… what regularization technique did *the paper* introduce?" after a part naming NASNet: the quote
+    comes from NASNet's paper, not from another paper that says "regularization"."""
+    nasnet = ("NASNet achieves 2.4% error rate on CIFAR-10 and 82.7% top-1 accuracy on ImageNet. We also introduce "
+              "ScheduledDropPath, a new regularization technique that improves generalization.")
+    other = "This regularization prescribes running a first phase of RL on a base model to generate a policy."
+    question = ("What does NASNet achieve on CIFAR-10 and on ImageNet, and what regularization technique did the paper "
+                "introduce?")
+    shown = context(1, "nasnet", nasnet)
+    shown.text = nasnet.split(". ")[0] + "."  # the evidence showed the first sentence only
+    ctxs = [shown, context(2, "score", other)]
+    answer = build_answer(question, "NASNet achieves 2.4% error rate on CIFAR-10 and 82.7% top-1 accuracy on "
+                          "ImageNet [1].", ctxs, embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert [r.paper_id for r in done.references] == ["nasnet"] and "prescribes" not in done.text
+
+
+def test_the_work_that_a_part_describes_is_another_paper() -> None:
+    from paperqa_local.completeness import part_pools
+    cvt = "Pre-trained on ImageNet-22k, our CvT-W24 obtains a top-1 accuracy of 87.7% on the ImageNet-1k val set."
+    convbert = "ConvBERT's base model achieves 86.4 GLUE score, replacing some attention heads with convolutions."
+    question = ("What GLUE score does ConvBERT's base model get? And what top-1 did the work that adds convolutional "
+                "token embeddings to vision transformers report?")
+    ctxs = [context(1, "convbert", convbert), context(2, "cvt", cvt)]
+    answer = build_answer(question, "ConvBERT's base model achieves 86.4 GLUE score [1].", ctxs, embed, 0.3)
+    pools = part_pools(question, answer, False)
+    assert "cvt" in {c.chunk.paper_id for c in pools[list(pools)[-1]]}

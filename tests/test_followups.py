@@ -68,3 +68,15 @@ def test_a_follow_up_that_puts_a_name_of_its_own_first_is_about_that_name() -> N
     assert carry_names("DropBlock: does it help?", turns, "DropBlock: does it help?") == "DropBlock: does it help?"
     back = "How much faster than LARS is their method?"
     assert carry_names(back, turns, back) == f"{back} (ConAdv ResNet-50)"
+
+
+def test_a_follow_up_to_a_question_naming_nothing_carries_what_its_answer_named() -> None:
+    """Trial chat: "Which paper proposes stitching …?" names nothing; "how many epochs does it need?" is about the
+    paper the answer gave, not about "the proposed method" anywhere in the library."""
+    turns = [("Which paper proposes stitching pretrained models of different sizes into one network?",
+              "Stitchable Neural Networks proposes stitching pretrained models of different sizes [1].")]
+    assert carry_names("How many epochs of training does the proposed method need?", turns,
+                       "how many epochs of training does it need?") \
+        == "How many epochs of training does the proposed method need? (Stitchable Neural Networks)"
+    refused = [("Which paper proposes X?", "The indexed papers do not answer this question.")]
+    assert carry_names("How fast is it?", refused, "how fast is it?") == "How fast is it?"
