@@ -156,8 +156,9 @@ def build_answer(
         cited = [int(n) for n in MARKER.findall(sentence)]
         support, reason = check(text, vec, about, cited)
         if support < support_threshold or reason:
+            joins = partial(clauses_attributed, read_it(text, about), passages, question, split)
             best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec, about), support_threshold,
-                                                         partial(clauses_attributed, read_it(text, about), passages, question, split))
+                                                         joins)
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:
                     sentence = _with_marker(sentence, n) if n == best[0] else _add_marker(sentence, n)

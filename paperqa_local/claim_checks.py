@@ -226,7 +226,7 @@ def support_score(sentence: str, passages: list[str], sentence_vec: np.ndarray, 
     if verdict:
         words -= _VERDICT_WORDS  # "yes" is what the sentence decides, not a fact to find in a passage
     novel = words - question_words
-    if not (verdict or choice) and not novel - restated(sentence, question_words):
+    if novel and not (verdict or choice) and not novel - restated(sentence, question_words):
         novel = set()  # only other forms of the question's words: a restatement (a verdict's or a pick's: below)
     if not novel:
         if not ((verdict or choice) and words):  # nothing beyond the question itself: not an answer
@@ -249,7 +249,8 @@ def _asked_forms(question_words: frozenset[str]) -> frozenset[str]:
 
 def restated(sentence: str, question_words: frozenset[str]) -> set[str]:
     """The words of ``sentence`` that only restate the question: its words in another form ("uses", "LLMs" for
-    "use", "LLM"; a stopword's: "uses"), and the words spelling out an acronym the question uses ("Large Language Models (LLMs)")."""
+    "use", "LLM"; a stopword's: "uses"), and the words spelling out an acronym the question uses ("Large Language
+    Models (LLMs)")."""
     asked = _asked_forms(question_words)
     out = {w for w in content_words(sentence, min_len=1) if mentions(w, asked)}
     for m in _SPELLED_OUT.finditer(sentence):

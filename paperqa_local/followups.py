@@ -56,7 +56,7 @@ def _names(text: str) -> list[str]:
 
 
 #: An answer's opening subject, up to its verb: "Stitchable Neural Networks proposes …", "SN-Net is …".
-_ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No)\b)[A-Z][\w:-]*(?:\s+[\w:-]+){0,9}?)\s+"
+_ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No|In|On|For|With|By|Our|We|An?)\b)[A-Z][\w:-]*(?:\s+[\w:-]+){0,9}?)\s+"
                              r"(?:proposes|introduces|presents|describes|develops|uses|is|are|was|achieves|reaches|trains"
                              r"|stitches|splits|combines|learns|shows|finds|offers|provides)\b")
 
