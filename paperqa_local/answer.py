@@ -137,9 +137,9 @@ def build_answer(
     question_words = frozenset(content_words(question, min_len=1))
     choice = is_choice(question) or identifies(question)  # a pick, or which paper: checked on all its words
 
-    def check(text: str, vec: np.ndarray, about: str, nums: list[int]) -> tuple[float, str]:
+    def check(text: str, vec: np.ndarray, read: str, nums: list[int]) -> tuple[float, str]:
         """(support score, why attribution fails or "") of the marker-free ``text`` against passages ``nums``;
-        ``about``: the subject an opening "It" stands for."""
+        ``read``: ``text`` as attribution reads it (an opening "It" as the subject it stands for)."""
         if not nums:
             return 0.0, ""
         rows = np.concatenate([np.arange(*spans[n]) for n in nums])
@@ -147,17 +147,18 @@ def build_answer(
         support = support_score(text, cited, vec, flat_vecs[rows], question_words, choice)
         others = [p for n, p in passages.items() if n not in nums]
         clause = unstated_clause(text, cited, question_words)
-        return support, attribution(read_it(text, about), cited, others, question, split(nums)).reason() or (
+        return support, attribution(read, cited, others, question, split(nums)).reason() or (
             f"a clause the cited passages do not state: {clause}" if clause else "")
 
     def checked(sentence: str, text: str, vec: np.ndarray, about: str = "") -> SentenceCheck:
         """``sentence`` checked against what it cites; an uncited or misattributed one gets the passage that
         clearly supports it, or the two that do together (a sentence answering two parts from two papers)."""
         cited = [int(n) for n in MARKER.findall(sentence)]
-        support, reason = check(text, vec, about, cited)
+        read = read_it(text, about)
+        support, reason = check(text, vec, read, cited)
         if support < support_threshold or reason:
-            joins = partial(clauses_attributed, read_it(text, about), passages, question, split)
-            best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec, about), support_threshold,
+            joins = partial(clauses_attributed, read, passages, question, split)
+            best, (best_s, best_reason) = _best_citation(by_number, partial(check, text, vec, read), support_threshold,
                                                          joins)
             if best and best_s >= support_threshold and not best_reason and (reason or best_s > support + 0.1):
                 for n in best:

@@ -204,7 +204,7 @@ def respective_mismatch(sentence: str, passages: Sequence[str]) -> tuple[str, ..
 #: "Kaplan et al." names authors, not a method the cited paper must report on.
 _AUTHORS = re.compile(r"\b[A-Z][\w-]*\s+et\s+al\b\.?")
 #: What a sentence says its subject did: "REST achieves …", "LowFormer is faster …".
-_SUBJECT_VERB = (r"(?:'s)?\s+(?:\w+ly\s+)?(?:achieves?|reach(?:es)?|gets|obtains|attains|yields|improves|outperforms"
+SUBJECT_VERB = (r"(?:'s)?\s+(?:\w+ly\s+)?(?:achieves?|reach(?:es)?|gets|obtains|attains|yields|improves|outperforms"
                  r"|surpasses|beats|is|are|was|were|has|have|runs|gives|provides|reports|shows|delivers|requires|needs"
                  r"|uses|speeds|accelerates|reduces|increases|trains|scores|performs|offers|brings)\b")
 
@@ -242,7 +242,7 @@ def read_it(sentence: str, subject: str) -> str:
 
 def _opens_with(name: str, sentence: str) -> bool:
     """The sentence opens with ``name`` as written, then a verb: ``name`` is what the sentence is about."""
-    return bool(re.match(r"\s*" + re.escape(name) + _SUBJECT_VERB, sentence))
+    return bool(re.match(r"\s*" + re.escape(name) + SUBJECT_VERB, sentence))
 
 
 #: "Which one of A and B …": options offered by name.

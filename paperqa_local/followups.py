@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 
 from paperqa_local.answerability import mentions, question_names, word_forms
+from paperqa_local.claim_checks import SUBJECT_VERB
 from paperqa_local.text_rules import QUESTION_WORDS
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
@@ -55,10 +56,12 @@ def _names(text: str) -> list[str]:
     return question_names(text) or _CAPITALISED.findall(text)
 
 
-#: An answer's opening subject, up to its verb: "Stitchable Neural Networks proposes …", "SN-Net is …".
-_ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No|In|On|For|With|By|Our|We|An?)\b)[A-Z][\w:-]*(?:\s+[\w:-]+){0,9}?)\s+"
-                             r"(?:proposes|introduces|presents|describes|develops|uses|is|are|was|achieves|reaches|trains"
-                             r"|stitches|splits|combines|learns|shows|finds|offers|provides)\b")
+#: An answer's opening subject, up to its verb (``claim_checks.SUBJECT_VERB``'s, or one saying what a paper does):
+#: "Stitchable Neural Networks proposes …", "SN-Net is …".
+_ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No|In|On|For|With|By|Our|We|An?)\b)[A-Z][\w:-]*"
+                             r"(?:\s+[\w:-]+){0,9}?)(?:" + SUBJECT_VERB
+                             + r"|\s+(?:proposes|introduces|presents|describes|develops|stitches|splits|combines|learns"
+                             r"|finds)\b)")
 
 
 def _answer_subject(answer: str) -> list[str]:
