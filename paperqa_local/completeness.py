@@ -379,6 +379,30 @@ def asked_focus(part: str) -> set[str]:
     return content_words(f"{match.group(0)} {' '.join(after)}") - _ASKING - {"what", "how", "up"}
 
 
+#: "Which dataset is it pre-trained on?", "what regularization technique did …": the kind of thing asked for by name.
+_ASKED_KIND = re.compile(r"\b(?i:which|what)\s+(?:(?:kinds?|types?|sorts?)\s+of\s+)?(?:[a-z][\w-]*\s+)?([a-z][\w-]{2,})\s+"
+                         rf"(?:{'|'.join(sorted(_AUXILIARY))})\b")
+#: A name: a word with a capital after its first letter or a digit ("TotalSegmentator", "ImageNet-22K", "BERT").
+_NAME = re.compile(r"^[(\"']?(?=[\w.+/-]*[A-Za-z])[A-Za-z]*[A-Z0-9][\w.+/-]*$")
+
+
+def asked_kind(part: str) -> str:
+    """The kind of thing a part asks for by name ("dataset" in "which dataset is it pre-trained on?"); "" when it
+    asks a quantity or nothing of that form."""
+    match = _ASKED_KIND.search(part)
+    return match.group(1).lower() if match and not asks_number(part) else ""
+
+
+def _names_kind(kind: str, sentence: str) -> bool:
+    """A name stands within three words before a word naming ``kind`` or two after it ("the TotalSegmentator
+    dataset", "a modified Mahalanobis distance", "datasets such as ImageNet" is three after, so not)."""
+    if not kind:
+        return False
+    words = sentence.split()
+    names = [j > 0 and bool(_NAME.match(w)) for j, w in enumerate(words)]  # a sentence's first word is capitalised
+    return any(_names(kind, w) and any(names[max(0, i - 3):i] + names[i + 1:i + 3]) for i, w in enumerate(words))
+
+
 def _best_sentence(question: str, contexts: list[Context],
                    embed: Callable[[list[str]], np.ndarray]) -> tuple[Context, str] | None:
     """The passage sentence that best answers ``question`` (one stating a number when a quantity is asked)."""
@@ -404,6 +428,9 @@ def _best_of(question: str, pool: list[tuple[Context, str]],
         pool = [(c, s) for c, s in pool if not _CODE.search(s)]
     focus, given = asked_focus(question), result_numbers(question)  # "how many light curves": "1701 light curves"
     pool = [p for p in pool if _quantifies(focus, p[1], given)] or pool  # before "light curves … 18 surveys"
+    if len({c.chunk.paper_id for c, _ in pool}) == 1:  # "which dataset is it pre-trained on": of one paper's sentences,
+        kind = asked_kind(question)  # "… on a large-scale TotalSegmentator dataset", not "… on datasets"
+        pool = [p for p in pool if _names_kind(kind, p[1])] or pool
     if not pool:
         return None
     sentences = [s for _, s in pool]

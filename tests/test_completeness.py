@@ -5,6 +5,7 @@ from __future__ import annotations
 from paperqa_local.answer import build_answer
 from paperqa_local.completeness import (
     _quantifies,
+    asked_kind,
     complete_answer,
     missing_papers,
     missing_parts,
@@ -466,3 +467,23 @@ def test_a_number_read_at_the_wrong_place_of_a_respectively_list_fails_and_the_l
     right = build_answer(question, "HarDNet achieves 30% inference time reduction compared with ResNet-50 [1].",
                          ctxs, embed, 0.3)
     assert not right.cannot_answer and right.citations == [1]
+
+
+def test_a_which_x_part_is_quoted_with_the_sentence_that_names_an_x() -> None:
+    """"… and which dataset is it pre-trained on?": of the paper's sentences, the one naming a dataset
+    ("a large-scale TotalSegmentator dataset") answers, not one that only shares "pre-trained" (seeds set q045)."""
+    question = "STU-Net: what's the range of model sizes, and which dataset is it pre-trained on?"
+    sizes = "We design STU-Net models with parameter sizes ranging from 14 million to 1.4 billion."
+    rest = ("Our pre-trained model is good in both direct inference and fine-tuning on it. "
+            "We train our scalable STU-Net models on a large-scale TotalSegmentator dataset.")
+    ctxs = [context(1, "stunet", sizes), context(2, "stunet", rest)]
+    answer = build_answer(question, "STU-Net model sizes range from 14 million to 1.4 billion [1].", ctxs, embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert "TotalSegmentator" in done.text and "direct inference" not in done.text
+
+
+def test_the_kind_a_part_asks_for_by_name() -> None:
+    assert asked_kind("which dataset is it pre-trained on?") == "dataset"
+    assert asked_kind("What regularization technique did the paper introduce?") == "technique"
+    assert asked_kind("What accuracy does LowFormer reach?") == ""  # a quantity: the number rules' job
+    assert asked_kind("What does SN-Net call the models it stitches?") == ""
