@@ -20,7 +20,8 @@ from paperqa_local.claim_checks import SUBJECT_VERB
 from paperqa_local.text_rules import QUESTION_WORDS
 
 _CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
-_POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b", re.IGNORECASE)
+_POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b|\b(?:that|those|the\s+same)\s+(?:paper|work|method"
+                          r"|model|approach|study|network|architecture|one)s?\b", re.IGNORECASE)  # "what does that paper use …"
 #: "what is speculative decoding?": a definition asked of a bare phrase of two to four words (no article, no
 #: pronoun) starts a new subject; "what is the speedup?" and "what is it?" stay on the one discussed.
 _NEW_SUBJECT = re.compile(r"^\s*(?:what\s+(?:is|are)|what's|define)\s+"

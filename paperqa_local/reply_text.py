@@ -29,6 +29,11 @@ _PART_NUMBER = re.compile(r"^\(\d{1,2}\)\s+(\S.*)$", re.DOTALL)
 _MARKER_LED = re.compile(rf"^\s*{MARKER_GROUP.pattern}\s*\S")
 #: A sentence that ended: its full stop (or colon, semicolon), then perhaps quotes and markers.
 _ENDED = re.compile(rf"[.!?:;][\"')]*(?:\s*{MARKER_GROUP.pattern})*\s*$")
+#: A sentence that asks instead of saying ("In the paper that …, what mAP does AlexNet get?", "How far is that below
+#: the supervised case?": the question's parts written back, with their markers): it claims nothing, so it is no
+#: sentence of the answer.
+_ASKS = re.compile(r"^(?:[^.!?]*\b(?:what|which|who|whom|whose|why|when|where|how)\b|(?:is|are|was|were|do|does|did|can"
+                   r"|could|will|would|should|has|have)\b)[^.!?]*\?$", re.IGNORECASE)
 #: A sentence that short is no loop when said twice ("Yes.").
 _MIN_REPEAT_WORDS = 3
 
@@ -46,8 +51,8 @@ def runaway(text: str) -> bool:
 
 
 def tidy_reply(raw: str, *, truncated: bool = False, echoes: tuple[str, ...] = ()) -> list[str]:
-    """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, no
-    instruction the model wrote back (``echoes``: what the prompt told it, in full or up to its colon: "This
+    """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, no question
+    (a part of the question written back), no instruction the model wrote back (``echoes``: what the prompt told it, in full or up to its colon: "This
     question asks 2 things; answer each one, citing its passage:"), and (when the token limit cut it) a last
     sentence that ends in "…"."""
     text = raw
@@ -78,7 +83,8 @@ def tidy_reply(raw: str, *, truncated: bool = False, echoes: tuple[str, ...] = (
             numbered = _PART_NUMBER.match(sentence)
             sentence = numbered.group(1) if numbered else sentence
             body = _body(sentence)
-            if len(body.split()) >= _MIN_REPEAT_WORDS and body in seen:
+            if (len(body.split()) >= _MIN_REPEAT_WORDS and body in seen) or _ASKS.match(
+                    " ".join(LOOSE_MARKER.sub(" ", sentence).split())):
                 continue
             seen.add(body)
             kept.append(sentence)

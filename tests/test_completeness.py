@@ -5,6 +5,8 @@ from __future__ import annotations
 from paperqa_local.answer import build_answer
 from paperqa_local.completeness import (
     _quantifies,
+    asked_change,
+    asked_focus,
     asked_kind,
     complete_answer,
     missing_papers,
@@ -487,3 +489,27 @@ def test_the_kind_a_part_asks_for_by_name() -> None:
     assert asked_kind("What regularization technique did the paper introduce?") == "technique"
     assert asked_kind("What accuracy does LowFormer reach?") == ""  # a quantity: the number rules' job
     assert asked_kind("What does SN-Net call the models it stitches?") == ""
+
+
+def test_how_much_a_method_improves_is_quoted_with_the_improvement_not_the_setup() -> None:
+    """"… and how much does Selfie improve ResNet-50 with 5% of ImageNet labels?": the quote is the sentence
+    stating the improvement, not the one listing the label fractions the paper tried (the third trial's Q08)."""
+    question = ("What top-1 does SimMatchV2 reach on ImageNet with 1% and 10% labels, and how much does Selfie "
+                "improve ResNet-50 with 5% of ImageNet labels?")
+    simmatch = "SimMatchV2 achieves 71.9% and 76.2% Top-1 Accuracy with 1% and 10% labeled examples on ImageNet."
+    selfie = ("We evaluate how much Selfie improves ResNet-50 with varying amounts of ImageNet labels, from 5% to 100% "
+              "of the training sets. Notably, with 60 examples per class, our method raises the mean accuracy from "
+              "35.6% to 46.7%, an improvement of 11.1 points.")
+    ctxs = [context(1, "simmatch", simmatch), context(2, "selfie", selfie)]
+    answer = build_answer(question, simmatch.rstrip(".") + " [1].", ctxs, embed, 0.3)
+    done = complete_answer(question, answer, embed)
+    assert "46.7%" in done.text and "100% of the training sets" not in done.text
+
+
+def test_the_asked_quantity_is_the_word_after_how_much_and_a_change_the_verb_after_the_subject() -> None:
+    assert asked_focus("every how many steps does it reset the momentum?") == {"steps"}
+    assert asked_focus("How much do SCoRe and Thought Rollback improve large language models?") == set()
+    assert asked_change("How much do SCoRe and Thought Rollback improve large language models?") == {"improve"}
+    assert asked_change("how much does it reduce inference time?") == {"reduce", "reduction"}  # "a 35% reduction"
+    assert asked_change("How much does the method cost?") == set()
+    assert asked_change("How many benchmarks was Moment Probing evaluated on?") == set()

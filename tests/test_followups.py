@@ -80,3 +80,13 @@ def test_a_follow_up_to_a_question_naming_nothing_carries_what_its_answer_named(
         == "How many epochs of training does the proposed method need? (Stitchable Neural Networks)"
     refused = [("Which paper proposes X?", "The indexed papers do not answer this question.")]
     assert carry_names("How fast is it?", refused, "how fast is it?") == "How fast is it?"
+
+
+def test_that_paper_points_back_like_it() -> None:
+    """"what does that paper use instead of 3x3x3 convolutions?" names "3x3x3" but points back: the rewrite that
+    dropped "Pseudo-3D Residual Net" gets it back (the third trial's chat, refused before)."""
+    turns = [("Which paper proposes the Pseudo-3D Residual Net?", "Pseudo-3D Residual Net is proposed in [1]."),
+             ("how much does it improve over 3D CNNs on Sports-1M?", "It improves by 5.3% [1].")]
+    rewritten = carry_names("What method does the paper use instead of 3x3x3 convolutions?", turns,
+                            "what does that paper use instead of 3x3x3 convolutions?")
+    assert "Pseudo-3D Residual Net" in rewritten

@@ -127,3 +127,17 @@ def test_an_instruction_the_model_writes_back_is_not_part_of_the_answer() -> Non
     # the parts' numbers the model copied from the instruction go too
     assert tidy_reply("(1) It reaches 55.6 J&F [1]. (2) It reaches 21.9 mAP [2].") == [
         "It reaches 55.6 J&F [1].", "It reaches 21.9 mAP [2]."]
+
+
+def test_the_questions_parts_written_back_with_markers_are_not_part_of_the_answer() -> None:
+    """After the lead of the parts instruction goes, the parts themselves stay when the model wrote them back
+    with markers ("(1) In the paper that …, what mAP …? [1] (2) how far …? [1]"): a sentence that asks claims
+    nothing, so it is dropped, and the answer is its one sentence (the trial's Q02)."""
+    asked = ("This question asks 2 things; answer each one, citing its passage: (1) What mAP does the unsupervised "
+             "AlexNet get? (2) how far is that below the supervised case?")
+    raw = ("The unsupervised AlexNet reaches 54.4% mAP, only 2.4 points below the supervised case. This question asks "
+           "2 things; answer each one, citing its passage: (1) What mAP does the unsupervised AlexNet get? [1] (2) how "
+           "far is that below the supervised case? [1]")
+    kept = [s for s in tidy_reply(raw, echoes=(asked,)) if s.strip(" .[]0123456789")]
+    assert kept == ["The unsupervised AlexNet reaches 54.4% mAP, only 2.4 points below the supervised case."]
+    assert tidy_reply("Is it faster? Yes, it is 2x faster [1].") == ["Yes, it is 2x faster [1]."]
