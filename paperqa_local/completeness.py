@@ -457,7 +457,8 @@ def _best_of(question: str, pool: list[tuple[Context, str]],
         pool = [(c, s) for c, s in pool if not _CODE.search(s)]
     focus, given = asked_focus(question), result_numbers(question)  # "how many light curves": "1701 light curves"
     pool = [p for p in pool if _quantifies(focus, p[1], given)] or pool  # before "light curves … 18 surveys"
-    pool = [p for p in pool if _quantifies(asked_change(question), p[1], given)] or pool
+    change = asked_change(question)  # "how much does Selfie improve …": "an improvement of 11.1 points" first
+    pool = [p for p in pool if _quantifies(change, p[1], given)] or pool
     if len({c.chunk.paper_id for c, _ in pool}) == 1:  # "which dataset is it pre-trained on": of one paper's sentences,
         kind = asked_kind(question)  # "… on a large-scale TotalSegmentator dataset", not "… on datasets"
         pool = [p for p in pool if _names_kind(kind, p[1])] or pool

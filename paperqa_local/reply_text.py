@@ -52,9 +52,9 @@ def runaway(text: str) -> bool:
 
 def tidy_reply(raw: str, *, truncated: bool = False, echoes: tuple[str, ...] = ()) -> list[str]:
     """The reply's sentences: one per list line, each marker and each sentence once, no cut marker, no question
-    (a part of the question written back), no instruction the model wrote back (``echoes``: what the prompt told it, in full or up to its colon: "This
-    question asks 2 things; answer each one, citing its passage:"), and (when the token limit cut it) a last
-    sentence that ends in "…"."""
+    (a part of the question written back), no instruction the model wrote back (``echoes``: what the prompt told
+    it, in full or up to its colon: "This question asks 2 things; answer each one, citing its passage:"), and
+    (when the token limit cut it) a last sentence that ends in "…"."""
     text = raw
     for echo in echoes:  # in full, or its lead before the list it gave
         lead = echo.split(":")[0] + ":" if ":" in echo else echo
@@ -83,12 +83,16 @@ def tidy_reply(raw: str, *, truncated: bool = False, echoes: tuple[str, ...] = (
             numbered = _PART_NUMBER.match(sentence)
             sentence = numbered.group(1) if numbered else sentence
             body = _body(sentence)
-            if (len(body.split()) >= _MIN_REPEAT_WORDS and body in seen) or _ASKS.match(
-                    " ".join(LOOSE_MARKER.sub(" ", sentence).split())):
+            if (len(body.split()) >= _MIN_REPEAT_WORDS and body in seen) or _asks(sentence):
                 continue
             seen.add(body)
             kept.append(sentence)
     return kept
+
+
+def _asks(sentence: str) -> bool:
+    text = " ".join(LOOSE_MARKER.sub(" ", sentence).split())
+    return text.endswith("?") and bool(_ASKS.match(text))
 
 
 def _bodies(text: str) -> list[str]:
