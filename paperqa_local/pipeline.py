@@ -34,7 +34,7 @@ from paperqa_local.results import Answer, Event, EventKind, Verdict
 from paperqa_local.retrieval import Retriever
 from paperqa_local.sentence_vectors import SentenceVectors
 from paperqa_local.settings import Settings
-from paperqa_local.verdict_answer import opens_with_verdict, verdict_answer
+from paperqa_local.verdict_answer import denial_answer, opens_with_verdict, verdict_answer
 from paperqa_local.verdicts import calibration
 
 log = logging.getLogger(__name__)
@@ -284,7 +284,12 @@ class PaperQA:
         truncated = backend.usage.get("completion_tokens", 0) >= s.max_tokens  # the token limit ended it
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
                               truncated=truncated, echoes=echoes, raw_text=raw, **fields)
-        if answer.cannot_answer and fields.get("verdict") and opens_with_verdict(raw):
+        # refused, or its yes/no prose failed the checks: the evidence may say "no" in so many words
+        denied = denial_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) \
+            if yes_no and answer.cannot_answer else None
+        if denied is not None:
+            answer = denied
+        elif answer.cannot_answer and fields.get("verdict") and opens_with_verdict(raw):
             # a yes/no answer whose prose failed the checks: the scored verdict with quoted evidence
             answer = verdict_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) or answer
         elif s.complete_answers:

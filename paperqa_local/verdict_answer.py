@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from paperqa_local.claim_verification import evidence_sentences
+from paperqa_local.denial import denying_sentence
 from paperqa_local.evidence import Evidence
 from paperqa_local.results import Answer, Reference, SentenceCheck
 
@@ -45,3 +46,20 @@ def verdict_answer(question: str, evidence: Evidence, embed: Callable[[list[str]
     numbers = list(dict.fromkeys(q.number for q in quotes))
     return Answer(question=question, text=" ".join(c.text for c in checks), contexts=evidence.contexts,
                   references=[Reference.of(by_number[n]) for n in numbers], sentences=checks, **fields)
+
+
+def denial_answer(question: str, evidence: Evidence, embed: Callable[[list[str]], np.ndarray],
+                  **fields: Any) -> Answer | None:
+    """"No: <the sentence that states an asked term as not so> [n]." (``denial.py``), the verdict in
+    ``fields`` set to "no" and marked as read from that sentence; None when no top evidence sentence denies."""
+    found = denying_sentence(question, evidence, embed)
+    if found is None:
+        return None
+    quote, terms = found
+    scored = fields.get("verdict") or {}  # the model's own verdict stays readable beside the rule's
+    verdict = {**scored, "label": "no", "decided_by": "denial", "denied": terms, "scored_label": scored.get("label")}
+    text = f"No: {quote.sentence.strip().rstrip('.')} [{quote.number}]."
+    check = SentenceCheck(text=text, citations=[quote.number], support=1.0, supported=True, quoted=True)
+    context = next(c for c in evidence.contexts if c.number == quote.number)
+    return Answer(question=question, text=text, contexts=evidence.contexts, references=[Reference.of(context)],
+                  sentences=[check], **{**fields, "verdict": verdict})

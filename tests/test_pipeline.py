@@ -212,6 +212,27 @@ def test_yes_no_answer_whose_prose_fails_the_check_is_the_scored_verdict_quoted(
     assert "elephant" not in answer.text
 
 
+@pytest.mark.parametrize("reply", ["NOT ANSWERED", "Yes, SCAR needs a retain set to keep the test accuracy [1]."])
+def test_a_yes_no_question_the_evidence_denies_is_answered_no_with_that_sentence(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
+    """The 1.5B model refuses, or says "yes", when SCAR's abstract says it works "without using a retain set", and
+    its scored verdict says "yes": the answer is "No" with that sentence quoted, and the verdict says "no"."""
+    from paperqa_local.prompts import CANNOT_ANSWER
+
+    def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202
+        yield CANNOT_ANSWER if reply == "NOT ANSWERED" else reply
+
+    monkeypatch.setattr(ChatBackend, "generate", fake_generate)
+    monkeypatch.setattr(ChatBackend, "option_logprobs",
+                        lambda self, messages, options: {k: (-0.2 if k == "yes" else -3.0) for k in options}
+                        if "yes" in options else {"refuse": -5.0})
+    answer = seeds_qa.ask("Does SCAR need a retain set to keep the unlearned model's test accuracy?", llm="local")
+    assert not answer.cannot_answer and answer.verdict["label"] == "no"
+    assert answer.text.startswith("No: ") and "without using a retain set" in answer.text
+    assert answer.references[0].title.startswith("Is Retain Set All You Need")
+    assert answer.sentences[0].quoted and answer.verdict["denied"] and answer.verdict["scored_label"] == "yes"
+
+
 def test_a_two_paper_question_answered_for_one_gets_the_other_quoted(seeds_qa: PaperQA,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     def fake_generate(self, messages, max_tokens=None, grammar=None):  # noqa: ANN001, ANN202

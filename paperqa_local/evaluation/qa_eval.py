@@ -181,10 +181,13 @@ def score_item(item: QAItem, answer: Answer, doc_ids: dict[str, str] | None = No
     in_context = [{"doc_id": doc_ids.get(c.chunk.paper_id, c.chunk.paper_id), "title": c.chunk.title}
                   for c in answer.contexts]
     # the scored verdict (``answer.verdict``, from the model's probabilities) wins over the label parsed from text
-    scored = (answer.verdict or {}).get("label")
+    verdict = answer.verdict or {}
+    scored = verdict.get("label")
     label_text = None if answer.cannot_answer else metrics.parse_label(answer.text)
     label = None if answer.cannot_answer else (scored or label_text)
-    model_label = scored or (metrics.parse_label(answer.raw_text) if answer.raw_text else None)
+    # the model's verdict, not a rule's that replaced it ("scored_label": ``verdict_answer.denial_answer``)
+    model_label = verdict.get("scored_label", scored) or (metrics.parse_label(answer.raw_text) if answer.raw_text
+                                                          else None)
     n_sent = len(answer.sentences)
     return {
         "id": item.id,
