@@ -39,6 +39,7 @@ REACH_BACK = 12
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*|[.,;:()!?]")
 #: Words that negate what follows them ("not only", "no more than" and the like do not: ``_NOT_NEGATING``).
 _NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "cannot"})
+_CONTRACTED = re.compile(r"n[’']t\b", re.IGNORECASE)  # "doesn't" reads as "does not"
 _INSTEAD = re.compile(r"\b(?:rather than|instead of)\b", re.IGNORECASE)
 _NOT_NEGATING = re.compile(r"\b(?:not|no)\s+(?:only|just|merely|simply|least|matter|more than|less than|longer than|"
                            r"fewer than|doubt|exception)\b|\bwhether or not\b|\bif not\b|\bno\.", re.IGNORECASE)
@@ -114,12 +115,12 @@ def _words(sentence: str) -> list[str]:
 def _negations(text: str) -> list[str]:
     """The words of ``text`` a negation reaches: up to ``REACH`` content words after a negator or "rather
     than", up to ``REACH_BACK`` before a removal, and the X of "X-free", stopping at a clause break."""
-    text = _BOTH_WAYS.sub(" ", _NOT_NEGATING.sub(" ", text))
+    text = _BOTH_WAYS.sub(" ", _NOT_NEGATING.sub(" ", _CONTRACTED.sub(" not", text)))
     reached: list[str] = [m.group(1).lower() for m in _FREE.finditer(text)]
     spans = [(m.end(), 1) for m in _INSTEAD.finditer(text)]
     spans += [(m.start(), -1) for m in _REMOVED.finditer(text)]
     tokens = [(m.start(), m.group(0)) for m in _WORD.finditer(text)]
-    spans += [(at + len(tok), 1) for at, tok in tokens if tok.lower() in _NEGATORS or tok.lower().endswith("n't")]
+    spans += [(at + len(tok), 1) for at, tok in tokens if tok.lower() in _NEGATORS]
     for at, direction in spans:
         seq = [t for start, t in tokens if start >= at] if direction > 0 else \
             [t for start, t in reversed(tokens) if start < at]
@@ -131,7 +132,7 @@ def _negations(text: str) -> list[str]:
                 break
             if low in STOPWORDS or not tok[0].isalnum() or low.endswith("ly"):  # "without explicitly modifying"
                 continue
-            reached.extend([low] + low.split("-")[:-1] if "-" in low else [low])
+            reached.extend(dict.fromkeys([low, *low.split("-")]))
             taken += 1
             if taken >= reach:
                 break

@@ -20,6 +20,7 @@ SCAR = "Does SCAR need a retain set to keep the unlearned model's test accuracy?
     ("Does the mechanism assume the loss is smooth?", "Our mechanism does not require any smoothness assumptions "
      "on the loss.", {"smoothness"}),
     ("Does X rely on labelled pairs?", "X learns from raw images rather than labelled pairs.", {"labelled", "pairs"}),
+    ("Does X need a teacher model?", "X doesn't need a teacher.", {"teacher"}),
     # asked of every case, answered with an exception about the asked thing
     ("Did OverFeat features beat the low memory footprint methods on every instance retrieval dataset?",
      "For instance retrieval it outperforms low memory footprint methods except for sculptures dataset.",
