@@ -35,6 +35,7 @@ class Thresholds(Protocol):
     min_coverage: float
     max_missing: float
     max_unstated: float
+    max_apart: float
     min_identify_coverage: float
 
 
@@ -210,13 +211,35 @@ def missing_names(question: str, contexts: Sequence[Context]) -> list[str]:
 
 def missing_share(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
     """Share of the question's IDF weight (content words and names) on names no passage mentions, 0..1."""
-    missing = missing_names(question, contexts)
-    if not missing:
+    return _name_share(question, missing_names(question, contexts), idf)
+
+
+def _name_share(question: str, names: list[str], idf: Callable[[str], float]) -> float:
+    if not names:
         return 0.0
     words = content_words(question) | {n.lower() for n in question_names(question)}
     total = sum(idf(w) for w in words)
-    lost = sum(idf(n.lower()) for n in set(missing))
+    lost = sum(idf(n.lower()) for n in set(names))
     return min(1.0, lost / total) if total > 0 else 1.0
+
+
+def apart_names(question: str, contexts: Sequence[Context]) -> list[str]:
+    """The question's names that evidence papers mention, but no paper together with the rest: those the paper
+    mentioning the most of them (the first such in rank order) lacks. "Is RESTGPT built on GPT-4?" over RESTGPT's
+    abstract, which never names GPT-4, and another paper's GPT-4 sentence: ``["GPT-4"]``. Names no passage
+    mentions are ``missing_names``'s, and are left out here."""
+    forms = list(paper_forms(contexts).values())
+    names = list(dict.fromkeys(n for n in question_names(question) if any(mentions(n, f) for f in forms)))
+    if len(names) < 2:
+        return []
+    best = max(forms, key=lambda f: sum(mentions(n, f) for n in names))  # max keeps the first of equals
+    return [n for n in names if not mentions(n, best)]
+
+
+def apart_share(question: str, contexts: Sequence[Context], idf: Callable[[str], float]) -> float:
+    """Share of the question's IDF weight (content words and names) on ``apart_names``, 0..1: for a yes/no
+    question, the weight of what no paper states in relation to the rest of what is asked."""
+    return _name_share(question, apart_names(question, contexts), idf)
 
 
 # --- the decision -------------------------------------------------------------------------
@@ -229,7 +252,9 @@ FEATURES = ("relevance", "coverage", "missing", "model")
 def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: Thresholds) -> bool:
     """Answer or refuse, from scores.
 
-    A question asking only kinds of detail that no passage about its subject states (``max_unstated``), or which
+    A question asking only kinds of detail that no passage about its subject states (``max_unstated``), a yes/no
+    question whose names no one paper mentions together (``max_apart``; the score is read for yes/no questions
+    only), or which
     paper fits a description no passage holds much of (``min_identify_coverage``), is refused first, whatever the
     rest. With weights calibrated for this backend and model (``calibration.json``,
     fitted on the tuning parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
@@ -237,6 +262,8 @@ def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: 
     """
     if scores.get("unstated", 0.0) >= thresholds.max_unstated:
         return False  # the papers state none of the asked kinds of detail: no weighting outvotes that
+    if scores.get("apart", 0.0) >= thresholds.max_apart:
+        return False  # a yes/no question relating names no one paper mentions together: none states the relation
     if scores.get("identifies") and scores["coverage"] < thresholds.min_identify_coverage:
         return False  # "Which paper …?" whose description no passage holds: any paper named would be a wrong one
     if weights and all(f in scores for f in FEATURES if f in weights):

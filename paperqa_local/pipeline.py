@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from paperqa_local.answer import build_answer, not_answered
-from paperqa_local.answerability import answerable, identifies, is_yes_no, missing_share, question_coverage
+from paperqa_local.answerability import (
+    answerable,
+    apart_share,
+    identifies,
+    is_yes_no,
+    missing_share,
+    question_coverage,
+)
 from paperqa_local.asked_details import state_gaps, unstated_share
 from paperqa_local.chunking import count_tokens
 from paperqa_local.claim_verification import verify_claim
@@ -251,11 +258,13 @@ class PaperQA:
                   "missing": round(missing_share(question, evidence.contexts, idf), 4),
                   "unstated": round(unstated_share(question, evidence.contexts), 4),
                   "identifies": float(identifies(question))}
+        yes_no = is_yes_no(question)
+        if yes_no:  # its answer relates what it names: some paper must mention them together
+            scores["apart"] = round(apart_share(question, evidence.contexts, idf), 4)
         weights = calibration("answerability", backend.label)
         # The model's probability costs a prompt evaluation; it is free (KV cache) only when the answer
         # follows, so read it when a calibration uses it, when the thresholds answer, or when asked to.
         wanted = "model" in weights or s.score_refusals or answerable(scores, {}, s)
-        yes_no = is_yes_no(question)
         opening: dict[str, float] = {}  # the answer prompt's own yes/no/maybe log-probabilities
         if evidence.contexts and scores["relevance"] >= s.min_relevance and wanted:
             model_p, opening = backend.answer_probability(question, evidence, instruction, verdict=yes_no)

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from paperqa_local.answerability import answerable, identifies, missing_names, missing_share, question_names
+from paperqa_local.answerability import (
+    answerable,
+    apart_names,
+    apart_share,
+    identifies,
+    missing_names,
+    missing_share,
+    question_names,
+)
 from paperqa_local.settings import Settings
 
 from fakes import context
@@ -39,6 +47,27 @@ def test_the_threshold_rule_refuses_when_names_are_missing() -> None:
     assert not answerable({**ok, "missing": s.max_missing}, {}, s)
     assert not answerable({**ok, "coverage": s.min_coverage - 0.01}, {}, s)
     assert answerable({"relevance": 0.6, "coverage": 0.5}, {}, s)  # items recorded before the signal existed
+
+
+def test_names_no_one_paper_mentions_together_are_apart() -> None:
+    """RESTGPT's paper never names GPT-4; another paper does. A name no passage mentions is missing, not apart."""
+    passages = [context(1, "restgpt", "RESTGPT leverages large language models to improve REST API testing."),
+                context(2, "other", "We prompt GPT-4 to grade the answers."),
+                context(3, "restgpt", "RESTGPT extracts rules from API specifications.")]
+    assert apart_names("Is RESTGPT built on GPT-4?", passages) == ["GPT-4"]
+    assert apart_share("Is RESTGPT built on GPT-4?", passages, lambda w: 1.0) > Settings().max_apart
+    assert apart_names("Is RESTGPT built on PaLM?", passages) == []  # PaLM: missing_names's
+    together = passages + [context(4, "restgpt", "RESTGPT prompts GPT-4 with the specification.")]
+    assert apart_names("Is RESTGPT built on GPT-4?", together) == []
+    assert apart_share("Does RESTGPT improve REST API testing?", passages, lambda w: 1.0) == 0.0
+
+
+def test_the_threshold_rule_refuses_a_question_whose_names_are_apart() -> None:
+    s = Settings()
+    ok = {"relevance": 0.6, "coverage": 0.5, "missing": 0.0, "apart": 0.0}
+    assert answerable(ok, {}, s)
+    assert not answerable({**ok, "apart": s.max_apart}, {}, s)
+    assert not answerable({**ok, "apart": s.max_apart}, {"bias": 5.0}, s)  # no weighting outvotes it
 
 
 def test_yes_no_questions_are_found_after_a_title_clause() -> None:

@@ -144,6 +144,23 @@ def test_a_question_asking_a_detail_its_paper_does_not_state_is_refused_before_t
     assert any("STU-Net" in t for t in answer.closest_papers)
 
 
+def test_a_yes_no_question_relating_names_no_paper_mentions_together_is_refused_before_the_model(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """RESTGPT's abstract never names GPT-4 (other seed papers do), so no paper says whether it is built on it; the
+    1.5B model answered "Yes". SimMatchV2's abstract names ResNet-50, so that question is still answered."""
+    calls: list[int] = []
+    backend = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    monkeypatch.setattr(type(backend), "answer", lambda *a, **k: calls.append(1) or iter(["x"]))
+    answer = seeds_qa.ask("Is RESTGPT built on GPT-4?", llm="extractive")
+    assert answer.cannot_answer and calls == [] and answer.references == []
+    assert answer.answerability["apart"] >= seeds_qa.settings.max_apart
+    assert any("REST API" in t for t in answer.closest_papers)
+    monkeypatch.undo()
+    found = seeds_qa.ask("Does SimMatchV2 use a ResNet-50 backbone?", llm="extractive")
+    assert found.answerability["apart"] == 0.0
+    assert not found.cannot_answer and found.references[0].title.startswith("SimMatchV2")
+
+
 def test_a_partly_stated_question_is_answered_with_the_gap_said(seeds_qa: PaperQA) -> None:
     answer = seeds_qa.ask("How long does FFCV take to train an ImageNet ResNet-50 to 75%, and with what batch size?",
                           llm="extractive")  # FFCV's abstract: "75% in only 20 mins", no batch size

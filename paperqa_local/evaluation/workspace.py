@@ -61,7 +61,7 @@ def write_json(path: Path, data: Any) -> Path:
 
 SETTINGS_SHOWN = ("embed_model", "chunk_size", "chunk_overlap", "k", "candidates", "retrieval_mode", "fusion",
                   "rrf_k", "dense_weight", "bm25_weight", "rerank_depth", "sentence_weight", "per_paper_cap", "evidence_budget", "min_relevance",
-                  "min_coverage", "max_missing", "max_unstated", "min_identify_coverage", "support_threshold", "llm", "model", "openai_model", "max_tokens", "temperature", "prompts_dir")
+                  "min_coverage", "max_missing", "max_unstated", "max_apart", "min_identify_coverage", "support_threshold", "llm", "model", "openai_model", "max_tokens", "temperature", "prompts_dir")
 
 
 def settings_summary(settings: Settings) -> dict[str, Any]:
