@@ -78,8 +78,18 @@ _ASKS_NUMBER = re.compile(
     r"|top-[15]|latency|throughput|fps|parameters?)\b", re.IGNORECASE)
 
 
+#: "What score does X propose / introduce / define …?" asks for the score's name, not its value.
+_ASKS_NAME = re.compile(r"^\s*what\b(?:\s+\S+){0,3}?\s+(?:(?:does|did|do)\b(?:\s+\S+){0,6}?\s+"
+                        r"(?:propose|introduce|define|call|name|design|coin)|(?:is|was|are|were)\b(?:\s+\S+){0,6}?\s+"
+                        r"(?<!\bthe\s)(?<!\bour\s)(?<!\ba\s)(?:proposed|introduced|defined|called|named|designed|coined))\b",
+                        re.IGNORECASE)
+
+
 def asks_number(part: str) -> re.Match[str] | None:
-    """Where ``part`` asks for a result given as a number: the asking phrase, or a keyword query's quantity."""
+    """Where ``part`` asks for a result given as a number: the asking phrase, or a keyword query's quantity (not
+    "What score does X propose …?", which asks for a name)."""
+    if _ASKS_NAME.search(part):
+        return None
     return _ASKS_NUMBER.search(part) or KEYWORD_QUANTITY.search(part)
 
 

@@ -8,6 +8,7 @@ from paperqa_local.completeness import (
     asked_change,
     asked_focus,
     asked_kind,
+    asks_number,
     complete_answer,
     missing_papers,
     missing_parts,
@@ -329,6 +330,20 @@ def test_an_answer_giving_no_asked_number_says_the_papers_give_none() -> None:
     assert not numbers_unanswered("How does LowFormer work, and what accuracy does it reach?", vague)
     # "what kind of improvement" asks what sort, not how much: no gap sentence
     assert not numbers_unanswered("What kind of improvement does LowFormer bring over efficient backbones?", vague)
+
+
+def test_a_question_asking_which_score_a_paper_proposes_asks_a_name_not_a_number() -> None:
+    """"What score does … propose?" (a new user's trial): the answer names the Schur Complement Entropy score, and
+    no "do not give the number" gap follows it; "What top-1 accuracy is reported for the proposed model?" still
+    asks a number."""
+    question = "What score does the Schur complement decomposition paper propose for measuring diversity?"
+    ctxs = [context(1, "sce", "We propose the Schur Complement Entropy (SCE) score to measure intrinsic diversity.")]
+    named = build_answer(question, "The paper proposes the Schur Complement Entropy (SCE) score [1].", ctxs, embed, 0.3)
+    assert not named.cannot_answer and not numbers_unanswered(question, named)
+    assert state_number_gap(question, named).gaps == []
+    assert not asks_number("What score is defined by the Schur-complement decomposition?")
+    assert asks_number("What top-1 accuracy is reported for the proposed model?")
+    assert asks_number("What Dice score does HBFormer report on the liver tumor benchmark?")
 
 
 def test_a_refused_comparison_of_two_named_papers_quotes_each_paper() -> None:
