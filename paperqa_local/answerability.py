@@ -254,9 +254,8 @@ def answerable(scores: dict[str, float], weights: dict[str, float], thresholds: 
 
     A question asking only kinds of detail that no passage about its subject states (``max_unstated``), a yes/no
     question whose names no one paper mentions together (``max_apart``; the score is read for yes/no questions
-    only), or which
-    paper fits a description no passage holds much of (``min_identify_coverage``), is refused first, whatever the
-    rest. With weights calibrated for this backend and model (``calibration.json``,
+    only), or which paper fits a description no passage holds much of (``min_identify_coverage``), is refused
+    first, whatever the rest. With weights calibrated for this backend and model (``calibration.json``,
     fitted on the tuning parts by ``fit_answerability``): a logistic score ``bias + sum(w * feature) >= 0``, the model's
     probability entering as its log-odds. Without them: the thresholds from the settings.
     """
