@@ -107,6 +107,8 @@ def build_answer(
     lines = [drop_locations(parse_markers(s, valid)[0], contexts)
              for s in tidy_reply(raw, truncated=truncated, echoes=echoes)]
     sentences = [keep_subject(s, by_number) for s in fold_pointers(lines) if LOOSE_MARKER.sub("", s).strip(" .")]
+    if not sentences and identifies(question):  # "Which paper …?" answered "[1]": that paper, by its title
+        sentences = pointed_paper(lines, by_number, valid)
     if not sentences:
         return not_answered(question, contexts, **fields)
 
@@ -331,6 +333,16 @@ _SAYS_WHICH = re.compile(r"\b(?:is|called|named|titled|entitled)\s+[\"“']?[A-Z
 #: (not "The paper showing GloVe …", "The paper by …": those say which).
 _THE_PAPER = re.compile(r"^(?:the|this)\s+(?:paper|work|study|article)(?=(?:\s*\[\d+\])*\s+[a-z]+s\b)",
                         re.IGNORECASE)
+
+
+def pointed_paper(lines: list[str], by_number: dict[int, Context], valid: set[int]) -> list[str]:
+    """A reply that only points at passages ("[1]") to a "Which paper …?" question names the paper it points at,
+    by its title, with that marker: the sentence checks then judge it like any other. Nothing when it points at
+    several papers (no pick) or at none."""
+    nums = list(dict.fromkeys(n for line in lines for n in parse_markers(line, valid)[1]))
+    if len({by_number[n].chunk.paper_id for n in nums}) != 1:
+        return []
+    return [f'"{by_number[nums[0]].chunk.title}" [{nums[0]}].']
 
 
 def name_papers(sentence: str, by_number: dict[int, Context]) -> str:

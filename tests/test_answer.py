@@ -363,3 +363,20 @@ def test_a_paper_the_sentence_describes_is_not_renamed() -> None:
                    relevance=1.0)]
     raw = "The paper showing GloVe picks up human-like biases introduces the Word Embedding Association Test [1]."
     assert build_answer("What bias test did that paper introduce?", raw, ctx, embed, 0.0).text == raw
+
+
+def test_a_which_paper_question_answered_by_a_bare_marker_names_that_paper() -> None:
+    """The 1.5B model answered "Which paper mines millions of objects from videos …?" with "[1]" alone (a new user's
+    trial): the answer names passage 1's paper by its title, cited; a bare marker to any other question, or markers
+    to two papers, is still no answer."""
+    mined = ("We generate a graph with millions of objects mined from hundreds of thousands of videos and learn "
+             "visual representations from its transitive relations.")
+    title = "Transitive Invariance for Self-supervised Visual Representation Learning"
+    ctxs = [Context(number=1, chunk=chunk("ti", mined, title=title), text=mined, score=1.0, relevance=0.5),
+            context(2, "mp", OTHER)]
+    question = "Which paper mines millions of objects from videos into a graph to learn visual representations?"
+    answer = build_answer(question, "[1]", ctxs, embed, support_threshold=0.45)
+    assert not answer.cannot_answer and answer.text == f'"{title}" [1].'
+    assert answer.citations == [1] and answer.unsupported == []
+    assert build_answer("How are the objects mined?", "[1]", ctxs, embed, 0.45).cannot_answer
+    assert build_answer(question, "[1][2]", ctxs, embed, 0.45).cannot_answer
