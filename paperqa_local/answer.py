@@ -26,7 +26,15 @@ from functools import partial
 
 import numpy as np
 
-from paperqa_local.answerability import identifies, paper_forms, title_head, title_name, word_forms
+from paperqa_local.answerability import (
+    identifies,
+    names_paper,
+    paper_forms,
+    question_names,
+    title_head,
+    title_name,
+    word_forms,
+)
 from paperqa_local.claim_checks import (
     Papers,
     attribution,
@@ -370,9 +378,26 @@ def short_title(title: str) -> str:
     return head if 0 < len(head) <= 40 else title.strip()
 
 
+def closest_papers(question: str, contexts: list[Context], limit: int = 3) -> list[str]:
+    """The titles to offer when the evidence does not answer: the papers the question names first (by title, or
+    by the name the title gives: "OverLoCK-T" is OverLoCK's), then by relevance. "What learning rate was used to
+    train the Concept-Centric Transformers?" lists that paper first, not three papers that happen to discuss
+    learning rates. Papers that merely mention a name ("A100", "COCO") are not moved up: they would bury the
+    paper described in words."""
+    names = question_names(question)
+
+    def named(ctx: Context) -> bool:
+        called = title_name(ctx.chunk.title)
+        return (bool(called) and any(n == called or n.startswith(f"{called}-") for n in names)) \
+            or names_paper(question, ctx.chunk.title)
+
+    ranked = sorted(contexts, key=lambda c: (named(c), c.relevance), reverse=True)
+    return list(dict.fromkeys(c.chunk.title for c in ranked))[:limit]
+
+
 def not_answered(question: str, contexts: list[Context], **fields: object) -> Answer:
     """The plain response when the evidence does not answer: say so, list the closest papers."""
-    closest = list(dict.fromkeys(c.chunk.title for c in sorted(contexts, key=lambda c: -c.relevance)))[:3]
+    closest = closest_papers(question, contexts)
     text = NOT_ANSWERED_TEXT
     if closest:
         text += " The closest papers are: " + "; ".join(f'"{t}"' for t in closest) + "."

@@ -65,10 +65,35 @@ _ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No|In|On|Fo
                              r"|finds)\b)")
 
 
+#: An answer that opens with a paper's title in quotes ('"Transitive Invariance for …" [1].', the answer to "Which
+#: paper …?" that only pointed at a passage).
+_QUOTED_TITLE = re.compile(r'(?:The\s+paper\s+)?["“]([^"”]{6,300})["”]')
+
+
 def _answer_subject(answer: str) -> list[str]:
     """What an answer's first sentence is about, when it opens with it (a refusal opens "The indexed papers …")."""
-    match = _ANSWER_SUBJECT.match(answer.lstrip())
+    match = _ANSWER_SUBJECT.match(answer.lstrip()) or _QUOTED_TITLE.match(answer.lstrip())
     return [match.group(1)] if match else []
+
+
+#: A question's opening question words ("Which paper", "Why were", "What is"), before what it describes.
+_ASKING = re.compile(rf"^\s*(?:(?:which|what)\s+(?:paper|work|method|model|study|approach)s?\b|{QUESTION_WORDS}\b)"
+                     rf"(?:\s+{QUESTION_WORDS}\b)?\s*", re.IGNORECASE)
+
+
+def _description(question: str) -> str:
+    """What a question describes, without its question words: "mines millions of objects from videos …" of "Which
+    paper mines millions of objects from videos …?"."""
+    return _ASKING.sub("", question, count=1).strip().rstrip("?.! ").strip()
+
+
+def _unresolved(rewritten: str) -> bool:
+    """The rewrite still points back ("What network does it train …?", "Can it make a ResNet-50 beat …?"), before
+    naming anything that pronoun could stand for ("… the SewFactory dataset, and which model was trained on it?")."""
+    pointer = _POINTS_BACK.search(rewritten)
+    if not pointer:
+        return False
+    return not any(0 <= rewritten.find(n) < pointer.start() for n in question_names(rewritten))
 
 
 def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
@@ -91,6 +116,9 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
             break
     if not discussed:  # "Which paper proposes stitching …?" names nothing: its answer's subject is the subject
         discussed = _answer_subject(setting[1])
+    if not discussed and _unresolved(rewritten):  # nothing named at all, and the rewrite kept "it":
+        described = _description(setting[0])  # the user's own words for the subject ("mines millions of objects …")
+        return f"{rewritten.rstrip()} ({described})" if described else rewritten
     lost = [n for n in dict.fromkeys(discussed) if not mentions(n, pool)]
     if not lost:
         return rewritten

@@ -380,3 +380,21 @@ def test_a_which_paper_question_answered_by_a_bare_marker_names_that_paper() -> 
     assert answer.citations == [1] and answer.unsupported == []
     assert build_answer("How are the objects mined?", "[1]", ctxs, embed, 0.45).cannot_answer
     assert build_answer(question, "[1][2]", ctxs, embed, 0.45).cannot_answer
+
+
+def test_the_closest_papers_offered_start_with_the_one_the_question_names() -> None:
+    """A refused question about OverLoCK-T's latency offers the OverLoCK paper first, though passages about GPU
+    latency rank above it; without a named paper the order is by relevance."""
+    def ctx(number: int, paper: str, title: str, text: str, relevance: float) -> Context:
+        return Context(number=number, chunk=chunk(paper, text, title=title), text=text, score=1.0,
+                       relevance=relevance)
+
+    contexts = [ctx(1, "eff", "On the Efficiency of Convolutional Neural Networks", "Latency on an A100 GPU.", 0.7),
+                ctx(2, "inc", "InceptionNeXt: When Inception Meets ConvNeXt", "Throughput on an A100 GPU.", 0.6),
+                ctx(3, "ovl", "OverLoCK: An Overview-first-Look-Closely-next ConvNet", "OverLoCK mixes kernels.", 0.4)]
+    refused = build_answer("What is OverLoCK-T's inference latency in milliseconds on an A100 GPU?", "NOT ANSWERED",
+                           contexts, embed, 0.45)
+    assert refused.closest_papers[0].startswith("OverLoCK")
+    plain = build_answer("How fast is it on a GPU?", "NOT ANSWERED", contexts, embed, 0.45)
+    assert [t.split(":")[0] for t in plain.closest_papers] == ["On the Efficiency of Convolutional Neural Networks",
+                                                               "InceptionNeXt", "OverLoCK"]

@@ -78,8 +78,25 @@ def test_a_follow_up_to_a_question_naming_nothing_carries_what_its_answer_named(
     assert carry_names("How many epochs of training does the proposed method need?", turns,
                        "how many epochs of training does it need?") \
         == "How many epochs of training does the proposed method need? (Stitchable Neural Networks)"
-    refused = [("Which paper proposes X?", "The indexed papers do not answer this question.")]
-    assert carry_names("How fast is it?", refused, "how fast is it?") == "How fast is it?"
+    pointed = [("Which paper mines millions of objects from videos into a graph to learn visual representations?",
+                '"Transitive Invariance for Self-supervised Visual Representation Learning" [1].')]
+    assert carry_names("What network does it train on the image pairs?", pointed, "what network does it train?") \
+        == "What network does it train on the image pairs? (Transitive Invariance for Self-supervised Visual " \
+           "Representation Learning)"
+
+
+def test_a_follow_up_to_a_refused_question_naming_nothing_carries_what_the_user_described() -> None:
+    """The fourth trial's chat: turn 1 ("Which paper mines millions of objects …?") was refused and named nothing;
+    the rewrite of "what network does it train on the resulting image pairs?" kept "it", and retrieval found an
+    image-text paper. The user's own description of the subject goes with it; a rewrite that resolved "it" is
+    left alone."""
+    refused = [("Which paper mines millions of objects from videos into a graph?",
+                "The indexed papers do not answer this question. The closest papers are: \"A\".")]
+    assert carry_names("What network does it train on the resulting image pairs?", refused,
+                       "what network does it train on the resulting image pairs?") \
+        == "What network does it train on the resulting image pairs? (mines millions of objects from videos into a graph)"
+    assert carry_names("What network does the object graph method train?", refused, "what network does it train?") \
+        == "What network does the object graph method train?"
 
 
 def test_that_paper_points_back_like_it() -> None:

@@ -144,6 +144,15 @@ def test_a_question_asking_a_detail_its_paper_does_not_state_is_refused_before_t
     assert any("STU-Net" in t for t in answer.closest_papers)
 
 
+def test_a_refusal_lists_the_paper_the_question_names_first(seeds_qa: PaperQA) -> None:
+    """The Concept-Centric Transformers abstract states no learning rate; three other papers' passages about
+    learning rates rank above it, but the closest paper to offer is the one the user named."""
+    answer = seeds_qa.ask("What learning rate was used to train the Concept-Centric Transformers?", llm="extractive")
+    assert answer.cannot_answer
+    assert answer.closest_papers[0].startswith("Concept-Centric Transformers")
+    assert 'The closest papers are: "Concept-Centric Transformers' in answer.text
+
+
 def test_a_yes_no_question_relating_names_no_paper_mentions_together_is_refused_before_the_model(
         seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
     """RESTGPT's abstract never names GPT-4 (other seed papers do), so no paper says whether it is built on it; the
@@ -189,6 +198,21 @@ def test_follow_up_is_made_standalone(seeds_qa: PaperQA) -> None:
     answer = seeds_qa.chat(history, "What else does it speed up?", llm="extractive")
     assert answer.standalone_question and "ResNet-50" in answer.standalone_question
     assert answer.question == "What else does it speed up?"
+
+
+def test_a_follow_up_whose_rewrite_kept_it_searches_for_what_the_refused_turn_described(
+        seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fourth trial's chat: turn 1 was refused and named nothing, and the 1.5B model's rewrite of the follow-up
+    kept "it"; searched as is, it found ConVIRT's image-text pairs. With the user's description carried, the
+    Transitive Invariance paper (Triplet-Siamese network on the mined image pairs) is found and cited."""
+    backend = seeds_qa.backend(seeds_qa.settings.with_overrides(llm="extractive"))
+    monkeypatch.setattr(type(backend), "condense",
+                        lambda self, turns, question: "What network does it train on the resulting image pairs?")
+    history = [("Which paper mines millions of objects from videos into a graph to learn self-supervised visual "
+                "representations?", "The indexed papers do not answer this question.")]
+    answer = seeds_qa.chat(history, "what network does it train on the resulting image pairs?", llm="extractive")
+    assert "mines millions of objects from videos" in answer.standalone_question
+    assert answer.references and answer.references[0].title.startswith("Transitive Invariance"), answer.text
 
 
 def test_missing_local_model_is_an_error_not_a_fallback(seeds_home, tmp_path) -> None:
