@@ -98,12 +98,13 @@ def _unresolved(rewritten: str) -> bool:
 
 def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
     """``rewritten`` with the names of the conversation's subject (the last user turns, back to one that does not
-    point back; when those name nothing, what that turn's answer opens with) appended where it lacks them, when
-    ``question`` (the follow-up as the user wrote it) names nothing of its own ("the Air variant" names a part
-    of what was discussed, not its own) and asks no definition of a new subject ("what is speculative
-    decoding?"), or points back with a pronoun ("How fast does it train ResNet-50?": ResNet-50 is a condition,
-    "it" is still what was discussed; not when a name of its own comes first: "the DropBlock paper - how much
-    does it improve …?")."""
+    point back; when those name nothing, what that turn's answer opens with, a name or a quoted title; when that
+    gives nothing either and the rewrite still says "it", that turn's own description) appended where it lacks
+    them, when ``question`` (the follow-up as the user wrote it) names nothing of its own ("the Air variant"
+    names a part of what was discussed, not its own) and asks no definition of a new subject ("what is
+    speculative decoding?"), or points back with a pronoun ("How fast does it train ResNet-50?": ResNet-50 is a
+    condition, "it" is still what was discussed; not when a name of its own comes first: "the DropBlock paper -
+    how much does it improve …?")."""
     own = [n for n in question_names(question) if not _part_of(n, question)]
     if not turns or _NEW_SUBJECT.match(question) or (own and not _points_back(question, own)):
         return rewritten
