@@ -54,7 +54,10 @@ from paperqa_local.text_rules import LOOSE_MARKER, MARKER, content_words, split_
 
 NOT_ANSWERED_TEXT = "The indexed papers do not answer this question."
 _NOUN_MARKER = re.compile(r"\b(in|by|from|of|see|and|than)\s+\[(\d+)\](?!\s*[.!?]?\s*$)"
-                          r"|\b(is|are|was|were)\s+\[(\d+)\]", re.IGNORECASE)
+                          r"|\b(is|are|was|were)\s+\[(\d+)\](?=\s*(?:[.!?,;]|$))", re.IGNORECASE)
+#: A "how …" clause that ends on its verb by itself ("… how strong the feature interactions are [1]"): the marker
+#: after it cites the clause, it is not the noun the verb lacks (as it is in "… looks at what changes … is [1]").
+_WH_CLAUSE = re.compile(r"\bhow\s+\w+\b[^,;]*$", re.IGNORECASE)
 _LEADING = re.compile(r"^\s*((?:\[\d+\]\s*)+)(.+)$", re.DOTALL)
 #: Where one sentence joins two statements (each may come from a different paper).
 _CLAUSE = re.compile(r",\s+|;\s+|\s+(?:and|while|whereas|but)\s+")
@@ -310,6 +313,8 @@ def keep_subject(sentence: str, by_number: dict[int, Context]) -> str:
     """
     def named(m: re.Match[str]) -> str:
         word, n = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if m.group(3) and _WH_CLAUSE.search(m.string, 0, m.start()):
+            return m.group(0)
         return f"{word} {short_title(by_number[int(n)].chunk.title)} [{n}]"
 
     sentence = _NOUN_MARKER.sub(named, sentence)
@@ -338,8 +343,9 @@ _SAYS_WHICH = re.compile(r"\b(?:is|called|named|titled|entitled)\s+[\"“']?[A-Z
 
 
 #: "The paper splits …", "The paper [1] proposes …": a subject that says a paper without saying which, then its verb
-#: (not "The paper showing GloVe …", "The paper by …": those say which).
-_THE_PAPER = re.compile(r"^(?:the|this)\s+(?:paper|work|study|article)(?=(?:\s*\[\d+\])*\s+[a-z]+s\b)",
+#: (not "The paper showing GloVe …", "The paper by …": those say which; nor "The paper is [1] Poincaré ResNet": it
+#: says which).
+_THE_PAPER = re.compile(r"^(?:the|this)\s+(?:paper|work|study|article)(?=(?:\s*\[\d+\])*\s+(?!is\b|was\b)[a-z]+s\b)",
                         re.IGNORECASE)
 
 

@@ -123,11 +123,16 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     return out
 
 
+#: What a follow-up's rewrite carries after its question mark ("… image pairs? (Transitive Invariance for …)",
+#: ``followups.carry_names``): the subject, for the search, not a part asked.
+_CARRIED = re.compile(r"(?<=[?.!])\s*\([^()]*\)[?.!]?\s*$")
+
+
 def part_words(question: str) -> list[tuple[str, set[str]]]:
     """Each part of the question with the content words that set it apart from the other parts."""
     parts = question_parts(question)
     # numbers in a question restate what is given ("above 80%"), not what is asked
-    words = [{w for w in content_words(p) - _ASKING if not _NUMBER.match(w)} for p in parts]
+    words = [{w for w in content_words(_CARRIED.sub("", p)) - _ASKING if not _NUMBER.match(w)} for p in parts]
     others = [set().union(*(o for j, o in enumerate(words) if j != i)) for i in range(len(words))]
     return [(p, w - o) for p, w, o in zip(parts, words, others, strict=True)]
 

@@ -17,9 +17,9 @@ from collections.abc import Sequence
 
 from paperqa_local.answerability import mentions, question_names, word_forms
 from paperqa_local.claim_checks import SUBJECT_VERB
-from paperqa_local.text_rules import QUESTION_WORDS
+from paperqa_local.text_rules import LOOSE_MARKER, QUESTION_WORDS, split_sentences
 
-_CAPITALISED = re.compile(r"(?<=\s)[A-Z][A-Za-z0-9-]+")
+_CAPITALISED = re.compile(r"(?<![.?!]\s)(?<=\s)(?!I\b)[A-Z][A-Za-z0-9-]+")  # not "Which" opening a second sentence
 _POINTS_BACK = re.compile(r"\b(?:it|its|they|them|their|this|these)\b|\b(?:that|those|the\s+same)\s+(?:paper|work|method"
                           r"|model|approach|study|network|architecture|one)s?\b", re.IGNORECASE)  # "what does that paper use …"
 #: "what is speculative decoding?": a definition asked of a bare phrase of two to four words (no article, no
@@ -65,26 +65,37 @@ _ANSWER_SUBJECT = re.compile(r"((?!(?:The|This|These|It|Its|They|Yes|No|In|On|Fo
                              r"|finds)\b)")
 
 
-#: An answer that opens with a paper's title in quotes ('"Transitive Invariance for …" [1].', the answer to "Which
-#: paper …?" that only pointed at a passage).
-_QUOTED_TITLE = re.compile(r'(?:The\s+paper\s+)?["“]([^"”]{6,300})["”]')
+#: A paper's title in quotes in an answer's first sentence ('"Transitive Invariance for …" [1].', the answer to
+#: "Which paper …?" that only pointed at a passage; 'Yes, there is a paper …: "Towards Garment …" [1].').
+_QUOTED_TITLE = re.compile(r'["“]([^"”]{6,300})["”]')
 
 
 def _answer_subject(answer: str) -> list[str]:
     """What an answer's first sentence is about, when it opens with it (a refusal opens "The indexed papers …")."""
-    match = _ANSWER_SUBJECT.match(answer.lstrip()) or _QUOTED_TITLE.match(answer.lstrip())
+    first = (split_sentences(answer) or [answer])[0].lstrip()
+    match = _ANSWER_SUBJECT.match(first) or _QUOTED_TITLE.search(first)
     return [match.group(1)] if match else []
 
 
 #: A question's opening question words ("Which paper", "Why were", "What is"), before what it describes.
 _ASKING = re.compile(rf"^\s*(?:(?:which|what)\s+(?:paper|work|method|model|study|approach)s?\b|{QUESTION_WORDS}\b)"
-                     rf"(?:\s+{QUESTION_WORDS}\b)?\s*", re.IGNORECASE)
+                     rf"(?:\s+{QUESTION_WORDS}\b)?(?:\s+there\s+(?:an?|any)\s+(?:paper|work|method|model|study|approach)"
+                     r"s?(?:\s+(?:that|which|on|about))?\b)?\s*", re.IGNORECASE)
+
+
+#: "I remember a paper that …", "I'm looking for a paper on …": the user's opening, before the description.
+_RECALLING = re.compile(r"^\s*(?:i|we)(?:\s+am|'m)?\s+(?:remember|recall|saw|read|looking\s+for|look\s+for)\s+"
+                        r"(?:a|an|the|one|some)\s+(?:paper|work|study|method|model|approach)s?"
+                        r"(?:\s+(?:that|which|about|on|where))?\b\s*", re.IGNORECASE)
 
 
 def _description(question: str) -> str:
     """What a question describes, without its question words: "mines millions of objects from videos …" of "Which
-    paper mines millions of objects from videos …?"."""
-    return _ASKING.sub("", question, count=1).strip().rstrip("?.! ").strip()
+    paper mines millions of objects from videos …?"; of "I remember a paper that builds … . Which one is it?", the
+    sentence that describes ("builds …"), not the one that only asks."""
+    sentences = split_sentences(question) or [question]
+    told = max(sentences, key=lambda t: len(t.split()))  # the describing sentence, not "Which one is it?"
+    return _RECALLING.sub("", _ASKING.sub("", told, count=1), count=1).strip().rstrip("?.! ").strip()
 
 
 def _unresolved(rewritten: str) -> bool:
@@ -105,6 +116,7 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
     speculative decoding?"), or points back with a pronoun ("How fast does it train ResNet-50?": ResNet-50 is a
     condition, "it" is still what was discussed; not when a name of its own comes first: "the DropBlock paper -
     how much does it improve …?")."""
+    rewritten = LOOSE_MARKER.sub("", rewritten)  # a marker copied from an answer in the history cites nothing here
     own = [n for n in question_names(question) if not _part_of(n, question)]
     if not turns or _NEW_SUBJECT.match(question) or (own and not _points_back(question, own)):
         return rewritten
@@ -120,7 +132,7 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
     if not discussed and _unresolved(rewritten):  # nothing named at all, and the rewrite kept "it":
         described = _description(setting[0])  # the user's own words for the subject ("mines millions of objects …")
         return f"{rewritten.rstrip()} ({described})" if described else rewritten
-    lost = [n for n in dict.fromkeys(discussed) if not mentions(n, pool)]
+    lost = [n for n in dict.fromkeys(discussed) if not mentions(n, pool) and n.lower() not in rewritten.lower()]
     if not lost:
         return rewritten
     return f"{rewritten.rstrip()} ({' '.join(lost)})"

@@ -398,3 +398,23 @@ def test_the_closest_papers_offered_start_with_the_one_the_question_names() -> N
     plain = build_answer("How fast is it on a GPU?", "NOT ANSWERED", contexts, embed, 0.45)
     assert [t.split(":")[0] for t in plain.closest_papers] == ["On the Efficiency of Convolutional Neural Networks",
                                                                "InceptionNeXt", "OverLoCK"]
+
+
+def test_a_marker_after_a_clause_that_ends_on_its_verb_is_no_noun() -> None:
+    """The fifth trial: "… how strong the feature interactions are [1]." got the paper's title spliced in before the
+    marker, and "The paper is [1] Poincaré ResNet, which …" became "Poincaré ResNet is Poincaré ResNet [1] Poincaré
+    ResNet, …". A marker that a name follows, or that ends a how/what clause, is left where it is; "… is [1]." after
+    a noun phrase still gets the name."""
+    def ctx(number: int, title: str) -> Context:
+        return Context(number=number, chunk=chunk(f"p{number}", OTHER, title=title), text=OTHER, score=1.0,
+                       relevance=0.5)
+
+    papers = {1: ctx(1, "Poincaré ResNet"), 2: ctx(2, "Exploring the cloud of feature interaction scores")}
+    agreed = "Yes, similar models largely agreed on how strong the feature interactions are [2]."
+    assert keep_subject(agreed, papers) == agreed
+    which = "The paper is [1] Poincaré ResNet, which builds a residual network in hyperbolic space."
+    assert build_answer("Which paper builds a hyperbolic ResNet?", which, [papers[1]], embed, 0.0).text \
+        .startswith("The paper is [1] Poincaré ResNet, which builds")
+    assert keep_subject("The method that works best is [1].", papers) == "The method that works best is Poincaré ResNet [1]."
+    assert keep_subject("A paper that looks at what changes before the jump is [1], which studies it.", papers) \
+        == "A paper that looks at what changes before the jump is Poincaré ResNet [1], which studies it."

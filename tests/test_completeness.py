@@ -104,6 +104,19 @@ def test_an_answer_that_speaks_to_every_part_gets_nothing_added() -> None:
     assert complete_answer(TWO_PARTS, answer, embed).text == answer.text
 
 
+
+def test_what_a_follow_up_rewrite_carries_is_no_part_asked() -> None:
+    """The fifth trial's chat: "(recovers the sewing pattern …)", carried after the rewrite's question mark for the
+    search, made the answer look like it left a part out, and an off-topic sentence was quoted."""
+    ctxs = [context(1, "lapp", LAPP), context(2, "pruning", OTHER)]
+    raw = ("LAPP compresses ResNet-20 to 40.3% without accuracy drop on CIFAR-10 [1]. "
+           "It removes 55.6% of ResNet-18's FLOPs on ImageNet [1].")
+    carried = f"{TWO_PARTS} (the progressive pruning method that learns layer thresholds with soft masks over rounds)"
+    answer = build_answer(carried, raw, ctxs, embed, 0.3)
+    assert missing_parts(carried, answer) == []
+    assert complete_answer(carried, answer, embed).text == answer.text
+
+
 CONADV = ("ConAdv can increase the batch size on ResNet-50 training on ImageNet while keeping accuracy high. "
           "ConAdv reaches 75.3% top-1 accuracy on ImageNet ResNet-50 training with a 96K batch size. "
           "The method uses stale parameters to compute adversarial examples concurrently.")

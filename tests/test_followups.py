@@ -107,3 +107,23 @@ def test_that_paper_points_back_like_it() -> None:
     rewritten = carry_names("What method does the paper use instead of 3x3x3 convolutions?", turns,
                             "what does that paper use instead of 3x3x3 convolutions?")
     assert "Pseudo-3D Residual Net" in rewritten
+
+
+def test_the_fifth_trials_chats_carry_the_paper_once_and_no_stray_words() -> None:
+    """Fifth trial: 'Yes, there is a paper …: "Towards Garment …" [1].' gives that title as the subject, not a
+    description; a rewrite that already holds the title, and copied a marker from the answer, gets neither again;
+    "I remember a paper that builds … . Which one is it?" names nothing (not "Which"), so when its answer names
+    nothing either, the describing sentence is carried without "I remember a paper that"."""
+    title = "Towards Garment Sewing Pattern Reconstruction from a Single Image"
+    turns = [("Is there a paper that recovers the sewing pattern of a garment from one photo?",
+              f'Yes, there is a paper that recovers the sewing pattern of a garment from one photo: "{title}" [1].')]
+    assert carry_names(f'What dataset did they create for the paper "{title}" [1], and how large is it?', turns,
+                       "What dataset did they create for it, and how large is it?") \
+        == f'What dataset did they create for the paper "{title}", and how large is it?'
+    assert carry_names("Does their model work on casual photos?", turns, "Does their model work on casual photos?") \
+        == f"Does their model work on casual photos? ({title})"
+    recalled = [("I remember a paper that builds a residual network entirely in hyperbolic space. Which one is it?",
+                 "The paper is [1] Poincaré ResNet, which builds a residual network in hyperbolic space.")]
+    assert carry_names("What did they use in place of batch normalization?", recalled,
+                       "What did they use in place of batch normalization?") \
+        == "What did they use in place of batch normalization? (builds a residual network entirely in hyperbolic space)"
