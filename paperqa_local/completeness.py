@@ -256,7 +256,7 @@ def _asked_number(part: str, question: str, sentences: list[SentenceCheck], cont
         if s.supported and result_numbers(s.text, spelled=True) - given and _share(own, word_forms(s.text)) >= PART_COVERED:
             return None
     pool = [c for c in contexts if c.chunk.paper_id in cited or part != question]
-    with_number = [(c, s) for c, s in _pool(pool, whole=True) if result_numbers(s) - given]
+    with_number = [(c, s) for c, s in _pool(pool, whole=True) if result_numbers(_ORDINAL.sub(" ", s)) - given]
     # only sentences that name what is asked ("faster", "batch size", "Dice score"): a number about
     # something else answers nothing
     focus = asked_focus(part)
@@ -356,6 +356,8 @@ def _names(word: str, sentence: str) -> bool:
 
 
 #: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
+#: "the 8th century", "the 2nd stage": a position, not a quantity an asked number could be.
+_ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[.,;:]?")
 _LABEL = re.compile(r"(?:Tables?|Tab\.|Fig(?:ure)?s?\.?|Sec(?:tion)?s?\.?|Eqs?\.|Equations?|Refs?\.)", re.IGNORECASE)
 

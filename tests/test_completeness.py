@@ -209,6 +209,19 @@ def test_a_refusal_stays_when_the_cited_paper_does_not_state_the_asked_quantity(
         assert quoted_numbers(question, raw, refused, embed).cannot_answer
 
 
+def test_an_ordinal_is_no_asked_number_to_quote() -> None:
+    """Fifth trial U03: the model made up "98.5%" for an accuracy the abstract does not give; the checks refused it,
+    and the rescue quoted "… high accuracy … from the 8th century BCE …" for its "8". A position is no quantity: the
+    refusal stays."""
+    aramaic = ("The ResNet model demonstrates high accuracy in classifying real images from the 8th century BCE Hadad "
+               "statue inscription. The dataset holds synthetic images of 22 letter classes.")
+    question = "What exact classification accuracy does the Aramaic letter ResNet reach on the Hadad statue inscription?"
+    raw = "The Aramaic letter ResNet reaches an accuracy of 98.5% on the Hadad statue inscription [1]."
+    refused = build_answer(question, raw, [context(1, "aramaic", aramaic)], embed, 0.3)
+    assert refused.cannot_answer
+    assert quoted_numbers(question, raw, refused, embed).cannot_answer
+
+
 def test_the_asked_number_may_sit_in_the_cited_chunk_beyond_the_sentences_shown() -> None:
     """The evidence shows a chunk's best sentences only; the sentence stating the asked number is quoted from the
     cited chunk itself, with that chunk's marker."""
