@@ -107,12 +107,14 @@ def build_answer(
     *,
     truncated: bool = False,
     echoes: tuple[str, ...] = (),
+    about: str | None = None,
     **fields: object,
 ) -> Answer:
     """Turn raw model text into an ``Answer`` with checked sentences and references; ``truncated``: the token
-    limit ended the reply; ``echoes``: instructions the model may have written back."""
+    limit ended the reply; ``echoes``: instructions the model may have written back; ``about``: what a refusal
+    ranks its closest papers for (``not_answered``)."""
     if not contexts or is_cannot_answer(raw):
-        return not_answered(question, contexts, **fields)
+        return not_answered(question, contexts, about=about, **fields)
     by_number = {c.number: c for c in contexts}
     valid = set(by_number)
     lines = [drop_locations(parse_markers(s, valid)[0], contexts)
@@ -121,7 +123,7 @@ def build_answer(
     if not sentences and identifies(question):  # "Which paper …?" answered "[1]": that paper, by its title
         sentences = pointed_paper(lines, by_number, valid)
     if not sentences:
-        return not_answered(question, contexts, **fields)
+        return not_answered(question, contexts, about=about, **fields)
 
     bare = [LOOSE_MARKER.sub("", s).strip() for s in sentences]
     context_sents = [split_sentences(c.text) or [c.text] for c in contexts]
@@ -199,7 +201,7 @@ def build_answer(
         checks.append(result)
 
     if not any(c.supported for c in checks):
-        return not_answered(question, contexts, **fields)
+        return not_answered(question, contexts, about=about, **fields)
     for c in checks:  # named once checked: a title's words must not lend a restated question support
         c.text = name_papers(c.text, by_number) if c.supported else c.text
     order = list(dict.fromkeys(n for c in checks for n in c.citations))
@@ -401,9 +403,10 @@ def closest_papers(question: str, contexts: list[Context], limit: int = 3) -> li
     return list(dict.fromkeys(c.chunk.title for c in ranked))[:limit]
 
 
-def not_answered(question: str, contexts: list[Context], **fields: object) -> Answer:
-    """The plain response when the evidence does not answer: say so, list the closest papers."""
-    closest = closest_papers(question, contexts)
+def not_answered(question: str, contexts: list[Context], about: str | None = None, **fields: object) -> Answer:
+    """The plain response when the evidence does not answer: say so, list the closest papers (ranked for
+    ``about``, a follow-up's stand-alone rewrite, which names what "it" was, when given)."""
+    closest = closest_papers(about or question, contexts)
     text = NOT_ANSWERED_TEXT
     if closest:
         text += " The closest papers are: " + "; ".join(f'"{t}"' for t in closest) + "."

@@ -278,7 +278,7 @@ class PaperQA:
         if refused:
             log.info("not answered: %s", scores)
             timings["total_s"] = round(time.perf_counter() - t0, 3)
-            yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, **fields))
+            yield Event(EventKind.ANSWER, answer=not_answered(shown, evidence.contexts, about=question, **fields))
             return
 
         parts: list[str] = []
@@ -292,7 +292,7 @@ class PaperQA:
         raw = "".join(parts)
         truncated = backend.usage.get("completion_tokens", 0) >= s.max_tokens  # the token limit ended it
         answer = build_answer(shown, raw, evidence.contexts, self.sentence_vectors, s.support_threshold,
-                              truncated=truncated, echoes=echoes, raw_text=raw, **fields)
+                              truncated=truncated, echoes=echoes, about=question, raw_text=raw, **fields)
         # refused, or its yes/no prose failed the checks: the evidence may say "no" in so many words
         denied = denial_answer(shown, evidence, self.sentence_vectors, raw_text=raw, **fields) \
             if yes_no and answer.cannot_answer else None

@@ -153,6 +153,15 @@ def test_a_refusal_lists_the_paper_the_question_names_first(seeds_qa: PaperQA) -
     assert 'The closest papers are: "Concept-Centric Transformers' in answer.text
 
 
+def test_a_refused_follow_up_lists_the_paper_the_conversation_is_about_first(seeds_qa: PaperQA) -> None:
+    """"What learning rate was used to train them?" after a Concept-Centric Transformers turn names nothing itself;
+    the closest papers are ranked for its stand-alone rewrite, which names the paper, not for "them"."""
+    history = [("What do Concept-Centric Transformers add to a model?", "An object-centric memory module [1].")]
+    answer = seeds_qa.chat(history, "What learning rate was used to train them?", llm="extractive")
+    assert answer.cannot_answer and answer.question == "What learning rate was used to train them?"
+    assert answer.closest_papers[0].startswith("Concept-Centric Transformers")
+
+
 def test_a_yes_no_question_relating_names_no_paper_mentions_together_is_refused_before_the_model(
         seeds_qa: PaperQA, monkeypatch: pytest.MonkeyPatch) -> None:
     """RESTGPT's abstract never names GPT-4 (other seed papers do), so no paper says whether it is built on it; the
