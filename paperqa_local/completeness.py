@@ -53,6 +53,7 @@ from paperqa_local.answerability import (
 )
 from paperqa_local.asked_details import missing_kinds
 from paperqa_local.evidence import GAP
+from paperqa_local.followups import CARRIED
 from paperqa_local.question_parts import question_parts
 from paperqa_local.results import Answer, Context, SentenceCheck
 from paperqa_local.text_rules import KEYWORD_QUANTITY, blend, content_words, result_numbers, split_sentences
@@ -123,16 +124,12 @@ def missing_papers(question: str, answer: Answer) -> dict[str, list[Context]]:
     return out
 
 
-#: What a follow-up's rewrite carries after its question mark ("… image pairs? (Transitive Invariance for …)",
-#: ``followups.carry_names``): the subject, for the search, not a part asked.
-_CARRIED = re.compile(r"(?<=[?.!])\s*\([^()]*\)[?.!]?\s*$")
-
-
 def part_words(question: str) -> list[tuple[str, set[str]]]:
     """Each part of the question with the content words that set it apart from the other parts."""
     parts = question_parts(question)
     # numbers in a question restate what is given ("above 80%"), not what is asked
-    words = [{w for w in content_words(_CARRIED.sub("", p)) - _ASKING if not _NUMBER.match(w)} for p in parts]
+    asked = [CARRIED.sub("", p) for p in parts]  # the subject a follow-up's rewrite carries is no part asked
+    words = [{w for w in content_words(a) - _ASKING if not _NUMBER.match(w)} for a in asked]
     others = [set().union(*(o for j, o in enumerate(words) if j != i)) for i in range(len(words))]
     return [(p, w - o) for p, w, o in zip(parts, words, others, strict=True)]
 
@@ -355,9 +352,9 @@ def _names(word: str, sentence: str) -> bool:
     return mentions(word, forms) or (len(word) >= STEM and any(f[:STEM] == word[:STEM] for f in forms))
 
 
-#: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
 #: "the 8th century", "the 2nd stage": a position, not a quantity an asked number could be.
 _ORDINAL = re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.IGNORECASE)
+#: A year ("2012", "(2021)", "2022b,") and a word numbering a part of a paper ("Table 2", "Fig. 4"): no quantity.
 _YEAR = re.compile(r"\(?(?:19|20)\d\d[a-z]?\)?[.,;:]?")
 _LABEL = re.compile(r"(?:Tables?|Tab\.|Fig(?:ure)?s?\.?|Sec(?:tion)?s?\.?|Eqs?\.|Equations?|Refs?\.)", re.IGNORECASE)
 

@@ -107,6 +107,15 @@ def _unresolved(rewritten: str) -> bool:
     return not any(0 <= rewritten.find(n) < pointer.start() for n in question_names(rewritten))
 
 
+#: What ``carry_names`` appends after a rewrite's question mark: "… image pairs? (Transitive Invariance for …)". It
+#: is the subject, for the search; the completeness rules read it as no part asked.
+CARRIED = re.compile(r"(?<=[?.!])\s*\([^()]*\)[?.!]?\s*$")
+
+
+def _carry(rewritten: str, subject: str) -> str:
+    return f"{rewritten.rstrip()} ({subject})"
+
+
 def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str) -> str:
     """``rewritten`` with the names of the conversation's subject (the last user turns, back to one that does not
     point back; when those name nothing, what that turn's answer opens with, a name or a quoted title; when that
@@ -131,8 +140,8 @@ def carry_names(rewritten: str, turns: Sequence[tuple[str, str]], question: str)
         discussed = _answer_subject(setting[1])
     if not discussed and _unresolved(rewritten):  # nothing named at all, and the rewrite kept "it":
         described = _description(setting[0])  # the user's own words for the subject ("mines millions of objects …")
-        return f"{rewritten.rstrip()} ({described})" if described else rewritten
+        return _carry(rewritten, described) if described else rewritten
     lost = [n for n in dict.fromkeys(discussed) if not mentions(n, pool) and n.lower() not in rewritten.lower()]
     if not lost:
         return rewritten
-    return f"{rewritten.rstrip()} ({' '.join(lost)})"
+    return _carry(rewritten, " ".join(lost))
